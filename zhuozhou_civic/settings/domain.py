@@ -1,0 +1,12 @@
+from .env import env_int
+
+# How long a volunteer has to answer an offer, by request urgency (minutes).
+OFFER_EXPIRY_MINUTES = {
+    "normal": env_int("OFFER_EXPIRY_MINUTES_NORMAL", 120),
+    "urgent": env_int("OFFER_EXPIRY_MINUTES_URGENT", 30),
+    "critical": env_int("OFFER_EXPIRY_MINUTES_CRITICAL", 10),
+}
+# A completed request nobody rated closes after this many days, without inventing a rating.
+UNRATED_CLOSE_AFTER_DAYS = env_int("UNRATED_CLOSE_AFTER_DAYS", 7)
+# Notifications whose e-mail has not gone out after this many seconds are re-enqueued by beat.
+NOTIFICATION_REDELIVER_AFTER_SECONDS = env_int("NOTIFICATION_REDELIVER_AFTER_SECONDS", 120)
