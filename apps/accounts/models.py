@@ -1,0 +1,97 @@
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from encrypted_fields.fields import EncryptedCharField
+
+from apps.core.masking import mask_name, mask_phone
+
+from .phones import phone_digest, validate_mobile
+
+
+class UserManager(BaseUserManager["User"]):
+    def get_by_natural_key(self, username: str | None) -> "User":
+        # Log-in forms pass the phone number as typed; look it up by its keyed hash.
+        return self.get(phone_digest=phone_digest(username or ""))
+
+    def create_user(self, phone: str, password: str | None = None, **extra: Any) -> "User":
+        phone = validate_mobile(phone)
+        user = self.model(phone=phone, phone_digest=phone_digest(phone), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(
+        self, phone_digest: str | None = None, password: str | None = None, phone: str | None = None, **extra: Any
+    ) -> "User":
+        # ``createsuperuser`` prompts for USERNAME_FIELD, which holds the phone as typed.
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self.create_user(phone or phone_digest or "", password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who logs in with a phone number. Every user may order services as a resident;
+    a volunteer profile makes them a volunteer; ``staff_node`` makes them staff of that node
+    and its subtree (staff of the centre are the city's dispatchers)."""
+
+    phone_digest = models.CharField(_("手机号"), max_length=64, unique=True, editable=False)
+    phone = EncryptedCharField(_("手机号"), max_length=20)
+    name = models.CharField(_("姓名"), max_length=50)
+    email = models.EmailField(_("电子邮箱"), blank=True)
+    staff_node = models.ForeignKey(
+        "organisation.OrgNode",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff",
+        verbose_name=_("所属阵地（工作人员）"),
+    )
+    is_active = models.BooleanField(_("有效"), default=True)
+    is_staff = models.BooleanField(_("可登录管理后台"), default=False)
+    date_joined = models.DateTimeField(_("注册时间"), default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "phone_digest"
+    REQUIRED_FIELDS = ["name"]
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+
+    def __str__(self) -> str:
+        return f"{mask_name(self.name)} ({mask_phone(self.phone)})"
+
+    def get_full_name(self) -> str:
+        return self.name
+
+    def get_short_name(self) -> str:
+        return self.name
+
+    @property
+    def masked_name(self) -> str:
+        return mask_name(self.name)
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.phone)
+
+    @property
+    def is_org_staff(self) -> bool:
+        return self.staff_node_id is not None
+
+    @property
+    def is_dispatcher(self) -> bool:
+        """Staff of the centre itself see and dispatch the whole city."""
+        return self.staff_node_id is not None and self.staff_node.depth == 1  # type: ignore[union-attr]
+
+    @property
+    def is_volunteer(self) -> bool:
+        return hasattr(self, "volunteer_profile")
+
+    @property
+    def sees_whole_city(self) -> bool:
+        return self.is_superuser or self.is_dispatcher

@@ -1,0 +1,25 @@
+"""The one way to enqueue a Celery task: after the surrounding transaction commits."""
+
+import logging
+from typing import Any
+
+from celery import Task
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+
+def enqueue_on_commit(task: Task, *args: Any) -> None:
+    """Publish ``task(*args)`` once the current transaction commits (at once outside one).
+
+    Arguments must be ids or other JSON values. If the broker is unreachable the publish is
+    logged and dropped: every task has a periodic sweep that finds its work in the database.
+    """
+
+    def publish() -> None:
+        try:
+            task.apply_async(args=args)
+        except Exception:  # the broker is down; the beat sweep will redo this from the database
+            logger.warning("could not publish %s%r; the periodic sweep will retry", task.name, args, exc_info=True)
+
+    transaction.on_commit(publish, robust=True)

@@ -1,0 +1,93 @@
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from apps.service_requests.models import ServiceRequest
+from apps.volunteers.models import VolunteerProfile
+
+
+class OfferStatus(models.TextChoices):
+    OFFERED = "offered", _("待答复")
+    ACCEPTED = "accepted", _("已接单")
+    DECLINED = "declined", _("已婉拒")
+    EXPIRED = "expired", _("已过期")
+    WITHDRAWN = "withdrawn", _("已撤回")
+    RELEASED = "released", _("无法前往")
+    IN_SERVICE = "in_service", _("服务中")
+    COMPLETED = "completed", _("已完成")
+
+
+OFFER_TRANSITIONS: dict[str, frozenset[str]] = {
+    OfferStatus.OFFERED: frozenset({OfferStatus.ACCEPTED, OfferStatus.DECLINED, OfferStatus.EXPIRED, OfferStatus.WITHDRAWN}),
+    OfferStatus.ACCEPTED: frozenset({OfferStatus.IN_SERVICE, OfferStatus.RELEASED, OfferStatus.WITHDRAWN}),
+    OfferStatus.IN_SERVICE: frozenset({OfferStatus.COMPLETED}),
+    OfferStatus.DECLINED: frozenset(),
+    OfferStatus.EXPIRED: frozenset(),
+    OfferStatus.WITHDRAWN: frozenset(),
+    OfferStatus.RELEASED: frozenset(),
+    OfferStatus.COMPLETED: frozenset(),
+}
+LIVE = frozenset({OfferStatus.OFFERED})
+# The volunteer holds a place on the request; only these see the resident's phone and address.
+HOLDS_PLACE = frozenset({OfferStatus.ACCEPTED, OfferStatus.IN_SERVICE})
+
+
+def round_to_half_hour(seconds: float) -> Decimal:
+    """Service hours in 0.5 h steps, half up: 44 min → 0.5 h, 45 min → 1.0 h."""
+    halves = (Decimal(seconds) / Decimal(1800)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    return halves / 2
+
+
+class Offer(models.Model):
+    """派单 is an invitation, never an order (Art. 25): the volunteer accepts or declines.
+    Once accepted the offer is the volunteer's task, carrying check-in, check-out and hours."""
+
+    request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="offers", verbose_name=_("工单"))
+    volunteer = models.ForeignKey(VolunteerProfile, on_delete=models.PROTECT, related_name="offers", verbose_name=_("志愿者"))
+    offered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("派单人")
+    )
+    status = models.CharField(_("状态"), max_length=12, choices=OfferStatus.choices, default=OfferStatus.OFFERED)
+    created_at = models.DateTimeField(_("派单时间"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("答复截止时间"))
+    responded_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
+    response_note = models.CharField(_("说明"), max_length=500, blank=True)
+    checked_in_at = models.DateTimeField(_("签到时间"), null=True, blank=True)
+    checked_out_at = models.DateTimeField(_("签退时间"), null=True, blank=True)
+    hours = models.DecimalField(_("服务时长（小时）"), max_digits=5, decimal_places=1, null=True, blank=True)
+    report = models.TextField(_("服务小结"), max_length=2000, blank=True)
+
+    class Meta:
+        verbose_name = _("派单")
+        verbose_name_plural = _("派单")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["volunteer", "status"], name="offer_volunteer_status"),
+            models.Index(fields=["status", "expires_at"], name="offer_status_expiry"),
+            models.Index(fields=["request", "status"], name="offer_request_status"),
+        ]
+        constraints = [
+            # One open offer or task per volunteer per request; they may be offered again after
+            # declining or letting an offer expire.
+            models.UniqueConstraint(
+                fields=["request", "volunteer"],
+                condition=Q(status__in=["offered", "accepted", "in_service", "completed"]),
+                name="offer_one_open_per_volunteer",
+            ),
+            models.CheckConstraint(condition=Q(status__in=OfferStatus.values), name="offer_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"offer {self.pk}: request {self.request_id} → volunteer {self.volunteer_id}"
+
+    @property
+    def is_live(self) -> bool:
+        return self.status == OfferStatus.OFFERED and self.expires_at > timezone.now()
+
+    @property
+    def holds_place(self) -> bool:
+        return self.status in HOLDS_PLACE

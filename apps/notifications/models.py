@@ -1,0 +1,55 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Kind(models.TextChoices):
+    RECEIVED = "received", _("需求已收到")
+    NEW_REQUEST = "new_request", _("新的群众需求")
+    QUEUED = "queued", _("需求已受理")
+    REJECTED = "rejected", _("需求未受理")
+    OFFERED = "offered", _("新的服务邀请")
+    ACCEPTED = "accepted", _("志愿者已接单")
+    OFFER_CLOSED = "offer_closed", _("邀请已结束")
+    RETURNED_TO_QUEUE = "returned_to_queue", _("工单退回待派单")
+    VOLUNTEER_RELEASED = "volunteer_released", _("志愿者无法前往")
+    IN_SERVICE = "in_service", _("志愿者已到达")
+    COMPLETED = "completed", _("服务已完成")
+    PLEASE_RATE = "please_rate", _("请评价服务")
+    CANCELLED = "cancelled", _("工单已取消")
+
+
+class EmailStatus(models.TextChoices):
+    NONE = "none", _("无需发送")
+    PENDING = "pending", _("待发送")
+    SENDING = "sending", _("发送中")
+    SENT = "sent", _("已发送")
+    FAILED = "failed", _("发送失败")
+
+
+class Notification(models.Model):
+    """An in-app message, and the outbox row for its e-mail. Written in the same transaction
+    as the change it reports, so a crash can lose neither; the worker sends the e-mail."""
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(_("类型"), max_length=24, choices=Kind.choices)
+    # The request it is about, by id only: notifications depend on no other app.
+    request_id = models.BigIntegerField(_("工单号"), null=True, blank=True)
+    params = models.JSONField(_("参数"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+    email_status = models.CharField(max_length=10, choices=EmailStatus.choices, default=EmailStatus.NONE)
+    email_attempts = models.PositiveSmallIntegerField(default=0)
+    email_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("通知")
+        verbose_name_plural = _("通知")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["recipient", "-created_at"], name="notification_inbox"),
+            models.Index(fields=["email_status", "created_at"], name="notification_outbox"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.recipient_id}"

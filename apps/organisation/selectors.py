@@ -1,0 +1,43 @@
+"""Reads of the organisation tree and reference data."""
+
+from django.db.models import QuerySet
+
+from .models import OrgNode, Place, ServiceCategory
+
+
+def org_subtree(*, node: OrgNode) -> QuerySet[OrgNode]:
+    """The node and everything under it, in one indexed prefix query."""
+    return OrgNode.objects.filter(path__startswith=node.path)
+
+
+def org_ancestors_and_self(*, node: OrgNode) -> QuerySet[OrgNode]:
+    steplen = OrgNode.steplen
+    prefixes = [node.path[: i * steplen] for i in range(1, node.depth + 1)]
+    return OrgNode.objects.filter(path__in=prefixes)
+
+
+def org_root() -> OrgNode:
+    return OrgNode.get_root_nodes().get()
+
+
+def station_for_village(*, village: Place) -> OrgNode:
+    """The station that owns a village; the township office when the village has no station."""
+    node = OrgNode.objects.filter(kind=OrgNode.Kind.VILLAGE_STATION, place=village).first()
+    if node is None:
+        node = OrgNode.objects.get(kind=OrgNode.Kind.TOWNSHIP_OFFICE, place_id=village.parent_id)
+    return node
+
+
+def active_categories() -> QuerySet[ServiceCategory]:
+    return ServiceCategory.objects.filter(is_active=True)
+
+
+def townships() -> QuerySet[Place]:
+    return Place.objects.filter(kind=Place.Kind.TOWNSHIP).order_by("code")
+
+
+def villages(*, township_id: int | None = None) -> QuerySet[Place]:
+    qs = Place.objects.filter(kind=Place.Kind.VILLAGE).order_by("parent__code", "name")
+    if township_id is not None:
+        qs = qs.filter(parent_id=township_id)
+    return qs

@@ -1,0 +1,153 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from encrypted_fields.fields import EncryptedCharField
+
+from apps.organisation.models import OrgNode, Place, ServiceCategory
+
+
+class Status(models.TextChoices):
+    SUBMITTED = "submitted", _("已提交")
+    REJECTED = "rejected", _("未受理")
+    QUEUED = "queued", _("待派单")
+    OFFERED = "offered", _("已派单")
+    ACCEPTED = "accepted", _("已接单")
+    IN_SERVICE = "in_service", _("服务中")
+    COMPLETED = "completed", _("已完成")
+    RATED = "rated", _("已评价")
+    CLOSED = "closed", _("已关闭")
+    CANCELLED = "cancelled", _("已取消")
+    ESCALATED = "escalated", _("已上报中心")
+
+
+# Every allowed change of status. Anything not listed is refused with a 409.
+ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+    Status.SUBMITTED: frozenset({Status.QUEUED, Status.REJECTED, Status.CANCELLED}),
+    Status.QUEUED: frozenset({Status.OFFERED, Status.ESCALATED, Status.CANCELLED}),
+    # offered → offered: more offers added to a request that is already out.
+    # offered → queued: every offer expired or was declined before enough volunteers accepted.
+    Status.OFFERED: frozenset({Status.OFFERED, Status.ACCEPTED, Status.QUEUED, Status.ESCALATED, Status.CANCELLED}),
+    # accepted → offered/queued: an accepted volunteer withdrew (Art. 22) before service began.
+    Status.ACCEPTED: frozenset({Status.IN_SERVICE, Status.OFFERED, Status.QUEUED, Status.CANCELLED}),
+    Status.IN_SERVICE: frozenset({Status.COMPLETED}),
+    Status.COMPLETED: frozenset({Status.RATED, Status.CLOSED}),
+    Status.RATED: frozenset({Status.CLOSED}),
+    Status.ESCALATED: frozenset({Status.OFFERED, Status.QUEUED, Status.CANCELLED}),
+    Status.REJECTED: frozenset(),
+    Status.CLOSED: frozenset(),
+    Status.CANCELLED: frozenset(),
+}
+
+# While a request is in one of these, an accepted volunteer may see the resident's contact data.
+ACTIVE_FOR_VOLUNTEERS = frozenset({Status.OFFERED, Status.ACCEPTED, Status.IN_SERVICE})
+CANCELLABLE = frozenset({Status.SUBMITTED, Status.QUEUED, Status.OFFERED, Status.ACCEPTED, Status.ESCALATED})
+DISPATCHABLE = frozenset({Status.QUEUED, Status.OFFERED, Status.ESCALATED})
+
+
+class Urgency(models.TextChoices):
+    NORMAL = "normal", _("一般")
+    URGENT = "urgent", _("紧急")
+    CRITICAL = "critical", _("特急")
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("网上点单")
+    PHONE = "phone", _("电话代点单")
+    DESK = "desk", _("窗口代点单")
+
+
+class ServiceRequest(models.Model):
+    """A resident's order for a service (工单)."""
+
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="service_requests", verbose_name=_("点单群众")
+    )
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("录入人")
+    )
+    channel = models.CharField(_("点单渠道"), max_length=10, choices=Channel.choices, default=Channel.WEB)
+    category = models.ForeignKey(ServiceCategory, on_delete=models.PROTECT, related_name="+", verbose_name=_("服务类别"))
+    title = models.CharField(_("标题"), max_length=80)
+    description = models.TextField(_("需求描述"), max_length=2000)
+    township = models.ForeignKey(Place, on_delete=models.PROTECT, related_name="+", verbose_name=_("乡镇/街道"))
+    village = models.ForeignKey(Place, on_delete=models.PROTECT, related_name="+", verbose_name=_("村/社区"))
+    station = models.ForeignKey(
+        OrgNode, on_delete=models.PROTECT, related_name="service_requests", verbose_name=_("承办阵地")
+    )
+    address = EncryptedCharField(_("详细地址"), max_length=200)
+    contact_name = models.CharField(_("联系人"), max_length=50)
+    contact_phone = EncryptedCharField(_("联系电话"), max_length=20)
+    latitude = models.DecimalField(_("纬度"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("经度"), max_digits=9, decimal_places=6, null=True, blank=True)
+    window_start = models.DateTimeField(_("期望开始时间"), null=True, blank=True)
+    window_end = models.DateTimeField(_("期望结束时间"), null=True, blank=True)
+    urgency = models.CharField(_("紧急程度"), max_length=10, choices=Urgency.choices, default=Urgency.NORMAL)
+    volunteers_needed = models.PositiveSmallIntegerField(_("所需志愿者人数"), default=1)
+    volunteers_accepted = models.PositiveSmallIntegerField(_("已接单人数"), default=0)
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.SUBMITTED)
+    status_reason = models.CharField(_("状态说明"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
+    status_changed_at = models.DateTimeField(_("状态更新时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("服务工单")
+        verbose_name_plural = _("服务工单")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["station", "status"], name="request_station_status"),
+            models.Index(fields=["requester", "-created_at"], name="request_requester_recent"),
+            models.Index(fields=["status", "status_changed_at"], name="request_status_age"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(volunteers_needed__gte=1) & Q(volunteers_needed__lte=20), name="request_needed_1_to_20"
+            ),
+            # The database itself refuses an N+1th acceptance, whatever the application does.
+            models.CheckConstraint(
+                condition=Q(volunteers_accepted__lte=F("volunteers_needed")), name="request_accepted_at_most_needed"
+            ),
+            models.CheckConstraint(
+                condition=Q(window_start__isnull=True) | Q(window_end__isnull=True) | Q(window_end__gt=F("window_start")),
+                name="request_window_ordered",
+            ),
+            models.CheckConstraint(condition=Q(status__in=Status.values), name="request_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.title}"
+
+    @property
+    def can_be_cancelled(self) -> bool:
+        return self.status in CANCELLABLE
+
+    @property
+    def can_be_rated(self) -> bool:
+        return self.status == Status.COMPLETED
+
+    @property
+    def can_be_dispatched(self) -> bool:
+        return self.status in DISPATCHABLE and self.volunteers_accepted < self.volunteers_needed
+
+
+class RequestEvent(models.Model):
+    """One row per change of status: from, to, who, why, when. The resident's timeline."""
+
+    request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(_("原状态"), max_length=12, choices=Status.choices, blank=True)
+    to_status = models.CharField(_("新状态"), max_length=12, choices=Status.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("操作人"),
+    )
+    reason = models.CharField(_("说明"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("工单记录")
+        verbose_name_plural = _("工单记录")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["request", "created_at"], name="event_request_time")]
+
+    def __str__(self) -> str:
+        return f"{self.request_id}: {self.from_status} → {self.to_status}"

@@ -1,0 +1,56 @@
+"""Reads of service requests, already scoped to what the user may see."""
+
+from django.db.models import QuerySet
+
+from apps.accounts.models import User
+from apps.core.errors import NotFound
+from apps.organisation.selectors import org_subtree
+
+from .models import RequestEvent, ServiceRequest
+
+
+def _base() -> QuerySet[ServiceRequest]:
+    return ServiceRequest.objects.select_related("category", "township", "village", "station", "requester")
+
+
+def requests_managed_by(*, user: User) -> QuerySet[ServiceRequest]:
+    """Requests a staff member handles: their node's subtree (the whole city for the centre)."""
+    if user.is_superuser:
+        return _base()
+    if user.staff_node_id is None:
+        return ServiceRequest.objects.none()
+    return _base().filter(station__in=org_subtree(node=user.staff_node))  # type: ignore[arg-type]
+
+
+def requests_of_requester(*, user: User) -> QuerySet[ServiceRequest]:
+    return _base().filter(requester=user)
+
+
+def requests_visible_to(*, user: User) -> QuerySet[ServiceRequest]:
+    """What the requests list shows: staff see their area, everyone else their own requests.
+    Volunteers see the requests they were offered through their offers, not here."""
+    if user.is_superuser or user.staff_node_id is not None:
+        return requests_managed_by(user=user)
+    return requests_of_requester(user=user)
+
+
+def request_for_staff(*, user: User, request_id: int) -> ServiceRequest:
+    try:
+        return requests_managed_by(user=user).get(id=request_id)
+    except ServiceRequest.DoesNotExist:
+        raise NotFound() from None
+
+
+def request_for_requester(*, user: User, request_id: int) -> ServiceRequest:
+    try:
+        return requests_of_requester(user=user).get(id=request_id)
+    except ServiceRequest.DoesNotExist:
+        raise NotFound() from None
+
+
+def request_events(*, request: ServiceRequest) -> QuerySet[RequestEvent]:
+    return RequestEvent.objects.filter(request=request).select_related("actor")
+
+
+def user_manages_request(*, user: User, request: ServiceRequest) -> bool:
+    return requests_managed_by(user=user).filter(id=request.id).exists()
