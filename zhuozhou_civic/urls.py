@@ -1,4 +1,15 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-urlpatterns = [path("admin/", admin.site.urls)]
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/v1/", include("zhuozhou_civic.api_urls")),
+    path("", include("apps.accounts.urls")),
+    path("", include("apps.core.urls")),
+    path("", include("apps.workflow.urls")),
+    path("notifications/", include("apps.notifications.urls")),
+]

@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "apps.dispatch",
     "apps.ratings",
     "apps.notifications",
+    "apps.workflow",
+    "apps.demo",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,43 @@
+# 涿州i志愿 — the two commands: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+ADDR ?= 127.0.0.1:8000
+
+.PHONY: run test setup lint check-compose messages clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+# Compiled translations are built from the committed .po files (Babel: no system gettext needed).
+setup: $(VENV)/.installed
+	$(VENV)/bin/pybabel compile --domain=django --directory=locale --statistics 2>/dev/null || $(VENV)/bin/pybabel compile --domain=django --directory=locale
+
+## Run the platform on the embedded default (SQLite + filesystem broker): web, worker and beat.
+run: setup
+	DJANGO_DEBUG=1 $(PY) manage.py migrate --noinput
+	DJANGO_DEBUG=1 $(PY) manage.py load_places
+	DJANGO_DEBUG=1 $(PY) manage.py seed_demo
+	DJANGO_DEBUG=1 $(PY) manage.py serve $(ADDR)
+
+## Run the whole test suite (PostgreSQL/Redis/Chromium tests use DATABASE_URL/REDIS_URL when set).
+test: setup
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	DJANGO_DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
+
+check-compose: setup
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
+
+# For developers (needs GNU gettext): refresh the .po catalogues after changing text.
+messages: setup
+	DJANGO_DEBUG=1 $(PY) manage.py makemessages --locale=en --locale=zh_Hans --ignore=.venv --ignore=var
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,36 @@
+from django.contrib.auth import authenticate
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.authtoken.models import Token
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from .serializers import LOGIN_FAILED, MeOutput, TokenInput, TokenOutput
+
+
+class TokenView(APIView):
+    """Exchange phone number and password for an API token."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"
+
+    @extend_schema(request=TokenInput, responses=TokenOutput)
+    def post(self, request: Request) -> Response:
+        data = TokenInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = authenticate(request._request, username=data.validated_data["phone"], password=data.validated_data["password"])
+        if user is None:
+            raise serializers.ValidationError({"phone": [LOGIN_FAILED]})
+        token, _created = Token.objects.get_or_create(user=user)
+        return Response(TokenOutput({"token": token.key}).data)
+
+
+class MeView(APIView):
+    @extend_schema(responses=MeOutput)
+    def get(self, request: Request) -> Response:
+        return Response(MeOutput(request.user).data)

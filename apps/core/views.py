@@ -1,0 +1,30 @@
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from .middleware import ELDER_MODE_COOKIE
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Send each person to the page they use most."""
+    user = request.user
+    if user.is_superuser or user.staff_node_id is not None:
+        return redirect("workflow:staff_queue")
+    if user.is_volunteer:
+        return redirect("workflow:volunteer_offers")
+    return redirect("workflow:my_requests")
+
+
+@require_POST
+def toggle_elder_mode(request: HttpRequest) -> HttpResponse:
+    """长辈版: larger text and buttons, remembered for a year."""
+    target = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        target = "/"
+    response = HttpResponseRedirect(target)
+    enabled = request.COOKIES.get(ELDER_MODE_COOKIE) != "1"
+    response.set_cookie(ELDER_MODE_COOKIE, "1" if enabled else "0", max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    return response

@@ -1,0 +1,13 @@
+from django.core.management.base import BaseCommand
+
+from apps.demo.services import DEMO_PASSWORD, seed_demo
+
+
+class Command(BaseCommand):
+    help = "Create demo accounts for every role and a sample request (idempotent), and print the logins."
+
+    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+        accounts = seed_demo()
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+        for account in accounts:
+            self.stdout.write(f"  {account.role:<32} {account.phone}  {account.name}  ({account.where})")

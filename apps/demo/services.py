@@ -1,0 +1,106 @@
+"""Demo accounts and a little demo data, so every role can be tried at once. Idempotent."""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from apps.accounts.models import User
+from apps.accounts.phones import phone_digest
+from apps.organisation.models import OrgNode, Place, ServiceCategory
+from apps.service_requests.models import ServiceRequest
+from apps.service_requests.services import RequestInput, request_submit
+from apps.volunteers.models import VolunteerProfile
+from apps.volunteers.services import volunteer_register
+
+DEMO_PASSWORD = "zhuozhou2026"
+GENERATED_PREFIX = "示例社区"
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    role: str
+    phone: str
+    name: str
+    where: str
+
+
+def _user(phone: str, name: str, **extra: object) -> User:
+    user = User.objects.filter(phone_digest=phone_digest(phone)).first()
+    if user is None:
+        user = User.objects.create_user(phone=phone, password=DEMO_PASSWORD, name=name, **extra)
+    return user
+
+
+def _fill_empty_townships() -> None:
+    """Townships our reference data lists no village for get one generated, clearly marked community."""
+    for township in Place.objects.filter(kind=Place.Kind.TOWNSHIP, children__isnull=True):
+        village = Place.objects.create(parent=township, name=f"{GENERATED_PREFIX}01", kind=Place.Kind.VILLAGE)
+        office = OrgNode.objects.get(kind=OrgNode.Kind.TOWNSHIP_OFFICE, place=township)
+        office.add_child(name=f"{village.name}新时代文明实践站（示例）", kind=OrgNode.Kind.VILLAGE_STATION, place=village)
+
+
+def seed_demo() -> list[DemoAccount]:
+    with transaction.atomic():
+        _fill_empty_townships()
+        centre = OrgNode.get_root_nodes().get()
+        taoyuan = Place.objects.get(name="桃园街道")
+        matou = Place.objects.get(name="码头镇")
+        taiping = Place.objects.get(parent=taoyuan, name="太平庄村")
+        dongzhuang = Place.objects.get(parent=taoyuan, name="东庄头村")
+        taoyuan_office = OrgNode.objects.get(kind=OrgNode.Kind.TOWNSHIP_OFFICE, place=taoyuan)
+        matou_office = OrgNode.objects.get(kind=OrgNode.Kind.TOWNSHIP_OFFICE, place=matou)
+        taiping_station = OrgNode.objects.get(kind=OrgNode.Kind.VILLAGE_STATION, place=taiping)
+
+        accounts = [
+            DemoAccount("管理员 admin", "13300000001", "管理员", "Django admin /admin/"),
+            DemoAccount("中心调度员 centre dispatcher", "13500000001", "赵调度", centre.name),
+            DemoAccount("所管理员 township staff", "13600000001", "钱所长", taoyuan_office.name),
+            DemoAccount("站管理员 village staff", "13600000003", "孙站长", taiping_station.name),
+            DemoAccount("所管理员 other township", "13600000002", "李所长", matou_office.name),
+            DemoAccount("群众 resident", "13900000001", "王秀兰", "桃园街道 太平庄村"),
+            DemoAccount("群众 other resident", "13900000002", "周建国", "码头镇"),
+        ]
+        _user("13300000001", "管理员", is_staff=True, is_superuser=True)
+        _user("13500000001", "赵调度", staff_node=centre)
+        _user("13600000001", "钱所长", staff_node=taoyuan_office)
+        _user("13600000003", "孙站长", staff_node=taiping_station)
+        _user("13600000002", "李所长", staff_node=matou_office)
+        resident = _user("13900000001", "王秀兰")
+        _user("13900000002", "周建国")
+
+        convenience = ServiceCategory.objects.get(code="convenience")
+        elderly = ServiceCategory.objects.get(code="elderly-disabled")
+        environment = ServiceCategory.objects.get(code="environment")
+        volunteers = [
+            ("13700000001", "张小明", taiping, [convenience, elderly]),
+            ("13700000002", "刘芳", taiping, [convenience, environment]),
+            ("13700000003", "陈志强", dongzhuang, [convenience, elderly]),
+            ("13700000004", "杨丽", dongzhuang, [elderly, environment]),
+            ("13700000005", "黄伟", None, [convenience]),
+        ]
+        for phone, name, village, categories in volunteers:
+            user = _user(phone, name)
+            if not VolunteerProfile.objects.filter(user=user).exists():
+                volunteer_register(
+                    user=user, home_township=taoyuan, home_village=village, categories=categories, verified=True
+                )
+            accounts.append(
+                DemoAccount("志愿者 volunteer", phone, name, f"桃园街道 {village.name if village else ''}".strip())
+            )
+
+        if not ServiceRequest.objects.filter(requester=resident).exists():
+            request_submit(
+                data=RequestInput(
+                    category=convenience,
+                    title="帮忙修理漏水的水龙头",
+                    description="厨房水龙头一直滴水，家里只有老两口，拧不动。",
+                    village=taiping,
+                    address="太平庄村东街12号",
+                    contact_name="王秀兰",
+                    contact_phone="13900000001",
+                    urgency="normal",
+                ),
+                requester=resident,
+                entered_by=resident,
+            )
+    return accounts

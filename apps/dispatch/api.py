@@ -1,0 +1,84 @@
+import django_filters
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apps.core.api import ScopedViewSet
+from apps.core.errors import Forbidden
+
+from . import services
+from .models import Offer, OfferStatus
+from .selectors import offers_visible_to
+from .serializers import CompleteInput, DeclineInput, OfferOutput, ReleaseInput
+
+
+class OfferFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=OfferStatus.choices)
+
+    class Meta:
+        model = Offer
+        fields = ["status"]
+
+
+class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    """A volunteer's offers and tasks (接单); staff see those of their area, read-only."""
+
+    serializer_class = OfferOutput
+    filterset_class = OfferFilter
+
+    def get_scoped_queryset(self):  # type: ignore[no-untyped-def]
+        return offers_visible_to(user=self.request.user)
+
+    def _own_offer(self) -> Offer:
+        offer = self.get_object()
+        if offer.volunteer.user_id != self.request.user.id:
+            raise Forbidden(_("只有受邀的志愿者本人可以操作。"))
+        return offer
+
+    def _answer(self, offer: Offer) -> Response:
+        fresh = offers_visible_to(user=self.request.user).get(id=offer.id)
+        return Response(OfferOutput(fresh, context=self.get_serializer_context()).data)
+
+    @extend_schema(request=None, responses=OfferOutput)
+    @action(detail=True, methods=["post"])
+    def accept(self, request: Request, pk: str | None = None) -> Response:
+        offer = self._own_offer()
+        services.offer_accept(offer=offer, volunteer=offer.volunteer)
+        return self._answer(offer)
+
+    @extend_schema(request=DeclineInput, responses=OfferOutput)
+    @action(detail=True, methods=["post"])
+    def decline(self, request: Request, pk: str | None = None) -> Response:
+        offer = self._own_offer()
+        data = DeclineInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.offer_decline(offer=offer, volunteer=offer.volunteer, reason=data.validated_data["reason"])
+        return self._answer(offer)
+
+    @extend_schema(request=None, responses=OfferOutput)
+    @action(detail=True, methods=["post"])
+    def arrive(self, request: Request, pk: str | None = None) -> Response:
+        offer = self._own_offer()
+        services.offer_check_in(offer=offer, volunteer=offer.volunteer)
+        return self._answer(offer)
+
+    @extend_schema(request=CompleteInput, responses=OfferOutput)
+    @action(detail=True, methods=["post"])
+    def complete(self, request: Request, pk: str | None = None) -> Response:
+        offer = self._own_offer()
+        data = CompleteInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.offer_complete(offer=offer, volunteer=offer.volunteer, report=data.validated_data["report"])
+        return self._answer(offer)
+
+    @extend_schema(request=ReleaseInput, responses=OfferOutput)
+    @action(detail=True, methods=["post"])
+    def release(self, request: Request, pk: str | None = None) -> Response:
+        offer = self._own_offer()
+        data = ReleaseInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.offer_release(offer=offer, volunteer=offer.volunteer, reason=data.validated_data["reason"])
+        return self._answer(offer)

@@ -1,0 +1,40 @@
+import django_filters
+from rest_framework import mixins
+from rest_framework.permissions import AllowAny
+from rest_framework.viewsets import GenericViewSet
+
+from .models import Place
+from .selectors import active_categories
+from .serializers import CategoryOutput, PlaceOutput
+
+
+class CategoryViewSet(mixins.ListModelMixin, GenericViewSet):
+    """Service categories (public reference data)."""
+
+    permission_classes = [AllowAny]
+    serializer_class = CategoryOutput
+    pagination_class = None
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return active_categories()
+
+
+class PlaceFilter(django_filters.FilterSet):
+    kind = django_filters.ChoiceFilter(choices=Place.Kind.choices)
+    parent = django_filters.NumberFilter(field_name="parent_id")
+
+    class Meta:
+        model = Place
+        fields = ["kind", "parent"]
+
+
+class PlaceViewSet(mixins.ListModelMixin, GenericViewSet):
+    """Townships and villages (public reference data)."""
+
+    permission_classes = [AllowAny]
+    serializer_class = PlaceOutput
+    filterset_class = PlaceFilter
+    pagination_class = None
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return Place.objects.order_by("kind", "code", "name")

@@ -1,0 +1,123 @@
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from apps.accounts.phones import validate_contact_phone, validate_mobile
+from apps.core.masking import mask_name
+from apps.organisation.models import Place, ServiceCategory
+
+from .models import Channel, RequestEvent, ServiceRequest, Urgency
+
+
+class RequestCreateInput(serializers.Serializer):
+    category = serializers.PrimaryKeyRelatedField(queryset=ServiceCategory.objects.filter(is_active=True))
+    title = serializers.CharField(max_length=80)
+    description = serializers.CharField(max_length=2000)
+    village = serializers.PrimaryKeyRelatedField(queryset=Place.objects.filter(kind=Place.Kind.VILLAGE))
+    address = serializers.CharField(max_length=200)
+    contact_name = serializers.CharField(max_length=50)
+    contact_phone = serializers.CharField(max_length=20)
+    urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.NORMAL)
+    volunteers_needed = serializers.IntegerField(min_value=1, max_value=20, default=1)
+    window_start = serializers.DateTimeField(required=False, allow_null=True)
+    window_end = serializers.DateTimeField(required=False, allow_null=True)
+    latitude = serializers.DecimalField(max_digits=9, decimal_places=6, min_value=-90, max_value=90, required=False, allow_null=True)
+    longitude = serializers.DecimalField(
+        max_digits=9, decimal_places=6, min_value=-180, max_value=180, required=False, allow_null=True
+    )
+
+    def validate_contact_phone(self, value: str) -> str:
+        return validate_contact_phone(value)
+
+    def validate(self, attrs: dict) -> dict:
+        start, end = attrs.get("window_start"), attrs.get("window_end")
+        if start and end and end <= start:
+            raise serializers.ValidationError({"window_end": _("结束时间须晚于开始时间。")})
+        return attrs
+
+
+class OnBehalfCreateInput(RequestCreateInput):
+    """代点单: staff enter a request taken by phone or at the desk."""
+
+    requester_phone = serializers.CharField(max_length=20)
+    requester_name = serializers.CharField(max_length=50)
+    channel = serializers.ChoiceField(choices=[(Channel.PHONE, Channel.PHONE.label), (Channel.DESK, Channel.DESK.label)])
+
+    def validate_requester_phone(self, value: str) -> str:
+        return validate_mobile(value)
+
+
+class ReviewInput(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=[("accept", _("受理")), ("reject", _("不予受理"))])
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class CancelInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class _Named(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class _Category(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField(source="display_name")
+
+
+class RequestListOutput(serializers.ModelSerializer):
+    category = _Category()
+    township = _Named()
+    village = _Named()
+    status_display = serializers.CharField(source="get_status_display")
+
+    class Meta:
+        model = ServiceRequest
+        fields = [
+            "id", "title", "category", "township", "village", "status", "status_display", "urgency", "channel",
+            "volunteers_needed", "volunteers_accepted", "created_at", "status_changed_at",
+        ]
+
+
+class EventOutput(serializers.ModelSerializer):
+    from_status_display = serializers.SerializerMethodField()
+    to_status_display = serializers.CharField(source="get_to_status_display")
+    actor = serializers.SerializerMethodField()
+
+    class Meta:
+        model = RequestEvent
+        fields = ["from_status", "from_status_display", "to_status", "to_status_display", "actor", "reason", "created_at"]
+
+    def get_from_status_display(self, obj: RequestEvent) -> str:
+        return obj.get_from_status_display() if obj.from_status else ""
+
+    def get_actor(self, obj: RequestEvent) -> str:
+        # Residents see who acted by masked name only; the system acts as nobody.
+        return mask_name(obj.actor.name) if obj.actor else ""
+
+
+class RequestDetailOutput(RequestListOutput):
+    """The full request, for its requester and the staff who manage it."""
+
+    station = _Named()
+    events = serializers.SerializerMethodField()
+    volunteers = serializers.SerializerMethodField()
+    rating = serializers.SerializerMethodField()
+
+    class Meta(RequestListOutput.Meta):
+        fields = [
+            *RequestListOutput.Meta.fields,
+            "description", "station", "address", "contact_name", "contact_phone", "latitude", "longitude",
+            "window_start", "window_end", "status_reason", "events", "volunteers", "rating",
+        ]
+
+    def get_events(self, obj: ServiceRequest) -> list[dict]:
+        return EventOutput(self.context["events"], many=True).data
+
+    # Volunteers and rating come from their own apps; the composing view passes them in
+    # already serialized, so this app does not depend on dispatch or ratings.
+    def get_volunteers(self, obj: ServiceRequest) -> list[dict]:
+        return self.context.get("volunteers", [])
+
+    def get_rating(self, obj: ServiceRequest) -> dict | None:
+        return self.context.get("rating")

@@ -1,0 +1,32 @@
+import django_filters
+from rest_framework import mixins
+from rest_framework.permissions import IsAuthenticated
+
+from apps.core.api import ScopedViewSet
+from apps.core.permissions import IsOrgStaff
+
+from .models import VolunteerProfile
+from .selectors import volunteers_visible_to
+from .serializers import VolunteerOutput
+
+
+class VolunteerFilter(django_filters.FilterSet):
+    category = django_filters.NumberFilter(field_name="categories__id")
+    township = django_filters.NumberFilter(field_name="home_township_id")
+    village = django_filters.NumberFilter(field_name="home_village_id")
+    verified = django_filters.BooleanFilter(field_name="is_verified")
+
+    class Meta:
+        model = VolunteerProfile
+        fields = ["category", "township", "village", "verified"]
+
+
+class VolunteerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    """Volunteers in the staff member's area, to choose from when dispatching."""
+
+    permission_classes = [IsAuthenticated, IsOrgStaff]
+    serializer_class = VolunteerOutput
+    filterset_class = VolunteerFilter
+
+    def get_scoped_queryset(self):  # type: ignore[no-untyped-def]
+        return volunteers_visible_to(user=self.request.user).order_by("volunteer_number").distinct()

@@ -1,0 +1,180 @@
+import django_filters
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apps.accounts.services import resident_get_or_create
+from apps.core.api import ScopedViewSet
+from apps.core.errors import DomainError, Forbidden
+from apps.dispatch import services as dispatch_services
+from apps.dispatch.serializers import DispatchInput, OfferOutput
+from apps.organisation.selectors import org_subtree, station_for_village
+from apps.ratings.serializers import RatingInput, RatingOutput
+from apps.ratings.services import rating_submit
+from apps.service_requests import services as request_services
+from apps.service_requests.models import ServiceRequest, Status, Urgency
+from apps.service_requests.selectors import requests_visible_to, user_manages_request
+from apps.service_requests.serializers import (
+    CancelInput,
+    OnBehalfCreateInput,
+    RequestCreateInput,
+    RequestDetailOutput,
+    RequestListOutput,
+    ReviewInput,
+)
+from apps.volunteers.selectors import volunteers_visible_to
+
+from .selectors import may_act_as_requester_or_staff, request_detail_context
+
+
+class RequestFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices)
+    urgency = django_filters.ChoiceFilter(choices=Urgency.choices)
+    category = django_filters.NumberFilter(field_name="category_id")
+    township = django_filters.NumberFilter(field_name="township_id")
+    village = django_filters.NumberFilter(field_name="village_id")
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = ServiceRequest
+        fields = ["status", "urgency", "category", "township", "village"]
+
+
+def _request_input(data: dict) -> request_services.RequestInput:
+    return request_services.RequestInput(
+        category=data["category"],
+        title=data["title"],
+        description=data["description"],
+        village=data["village"],
+        address=data["address"],
+        contact_name=data["contact_name"],
+        contact_phone=data["contact_phone"],
+        urgency=data["urgency"],
+        volunteers_needed=data["volunteers_needed"],
+        window_start=data.get("window_start"),
+        window_end=data.get("window_end"),
+        latitude=data.get("latitude"),
+        longitude=data.get("longitude"),
+    )
+
+
+class RequestViewSet(mixins.ListModelMixin, ScopedViewSet):
+    """Service requests: a resident's own, or those of a staff member's area.
+
+    Volunteers reach the requests they are offered through ``/offers/``."""
+
+    filterset_class = RequestFilter
+    serializer_class = RequestListOutput
+
+    def get_scoped_queryset(self):  # type: ignore[no-untyped-def]
+        return requests_visible_to(user=self.request.user)
+
+    def _detail(self, request_obj: ServiceRequest, *, status_code: int = status.HTTP_200_OK) -> Response:
+        fresh = requests_visible_to(user=self.request.user).get(id=request_obj.id)
+        context = {**self.get_serializer_context(), **request_detail_context(request=fresh)}
+        return Response(RequestDetailOutput(fresh, context=context).data, status=status_code)
+
+    def _managed(self) -> ServiceRequest:
+        request_obj = self.get_object()
+        if not user_manages_request(user=self.request.user, request=request_obj):
+            raise Forbidden(_("只有负责该区域的工作人员可以操作。"))
+        return request_obj
+
+    def _requester_or_staff(self) -> ServiceRequest:
+        request_obj = self.get_object()
+        if not may_act_as_requester_or_staff(user=self.request.user, request=request_obj):
+            raise Forbidden(_("只有点单人或负责该区域的工作人员可以操作。"))
+        return request_obj
+
+    @extend_schema(responses=RequestDetailOutput)
+    def retrieve(self, request: Request, pk: str | None = None) -> Response:
+        return self._detail(self.get_object())
+
+    @extend_schema(request=RequestCreateInput, responses={201: RequestDetailOutput})
+    def create(self, request: Request) -> Response:
+        """点单: submit a request as yourself."""
+        data = RequestCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        created = request_services.request_submit(
+            data=_request_input(data.validated_data), requester=request.user, entered_by=request.user
+        )
+        return self._detail(created, status_code=status.HTTP_201_CREATED)
+
+    @extend_schema(request=OnBehalfCreateInput, responses={201: RequestDetailOutput})
+    @action(detail=False, methods=["post"], url_path="on-behalf")
+    def on_behalf(self, request: Request) -> Response:
+        """代点单: staff enter a request taken by phone or at the desk, for a resident of their area."""
+        user = request.user
+        if not (user.is_superuser or user.staff_node_id is not None):
+            raise Forbidden(_("只有工作人员可以代点单。"))
+        data = OnBehalfCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        station = station_for_village(village=values["village"])
+        if not user.is_superuser and not org_subtree(node=user.staff_node).filter(id=station.id).exists():
+            raise DomainError(_("该村/社区不在您的服务范围内。"), code="out_of_area")
+        requester = resident_get_or_create(phone=values["requester_phone"], name=values["requester_name"])
+        created = request_services.request_submit(
+            data=_request_input(values), requester=requester, entered_by=user, channel=values["channel"]
+        )
+        return self._detail(created, status_code=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ReviewInput, responses=RequestDetailOutput)
+    @action(detail=True, methods=["post"])
+    def review(self, request: Request, pk: str | None = None) -> Response:
+        """审核: accept into the dispatch queue, or reject with a reason."""
+        request_obj = self._managed()
+        data = ReviewInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        request_services.request_review(
+            request=request_obj, actor=request.user, accept=data.validated_data["decision"] == "accept",
+            reason=data.validated_data["reason"],
+        )
+        return self._detail(request_obj)
+
+    @extend_schema(request=DispatchInput, responses={201: OfferOutput(many=True)})
+    @action(detail=True, methods=["post"], url_path="dispatch")
+    def dispatch_offers(self, request: Request, pk: str | None = None) -> Response:
+        """派单: offer the request to chosen volunteers of your area."""
+        request_obj = self._managed()
+        data = DispatchInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        ids = data.validated_data["volunteer_ids"]
+        volunteers = list(volunteers_visible_to(user=request.user).filter(id__in=ids))
+        missing = sorted(set(ids) - {v.id for v in volunteers})
+        if missing:
+            raise DomainError(
+                _("以下志愿者不存在或不在您的服务范围内：%(ids)s") % {"ids": ", ".join(map(str, missing))},
+                code="unknown_volunteer",
+            )
+        offers = dispatch_services.dispatch_directed(
+            request=request_obj, actor=request.user, volunteers=volunteers,
+            expires_in_minutes=data.validated_data.get("expires_in_minutes"),
+        )
+        return Response(OfferOutput(offers, many=True, context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=CancelInput, responses=RequestDetailOutput)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str | None = None) -> Response:
+        request_obj = self._requester_or_staff()
+        data = CancelInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        dispatch_services.request_cancel(request=request_obj, actor=request.user, reason=data.validated_data["reason"])
+        return self._detail(request_obj)
+
+    @extend_schema(request=RatingInput, responses={201: RatingOutput})
+    @action(detail=True, methods=["post"])
+    def rate(self, request: Request, pk: str | None = None) -> Response:
+        """评单: 1–5 with tags and a comment, once; staff may rate on the resident's behalf."""
+        request_obj = self._requester_or_staff()
+        data = RatingInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        rating = rating_submit(
+            request=request_obj, actor=request.user, score=data.validated_data["score"],
+            tags=data.validated_data["tags"], comment=data.validated_data["comment"],
+        )
+        return Response(RatingOutput(rating).data, status=status.HTTP_201_CREATED)

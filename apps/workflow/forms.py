@@ -1,0 +1,114 @@
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from apps.accounts.phones import validate_contact_phone, validate_mobile
+from apps.organisation.models import Place
+from apps.organisation.selectors import active_categories, villages
+from apps.ratings.models import Tag
+from apps.service_requests.models import Channel, Urgency
+from apps.service_requests.services import RequestInput
+
+
+class VillageChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Place) -> str:
+        return obj.name
+
+
+def _grouped_village_choices() -> list:
+    groups: dict[str, list[tuple[int, str]]] = {}
+    for village in villages().select_related("parent"):
+        groups.setdefault(village.parent.name, []).append((village.id, village.name))
+    return [("", _("请选择村/社区")), *groups.items()]
+
+
+class RequestForm(forms.Form):
+    category = forms.ModelChoiceField(label=_("需要什么服务"), queryset=active_categories(), empty_label=_("请选择"))
+    title = forms.CharField(label=_("标题"), max_length=80, help_text=_("一句话说明，例如：帮忙修理水龙头"))
+    description = forms.CharField(label=_("详细说明"), max_length=2000, widget=forms.Textarea(attrs={"rows": 4}))
+    village = VillageChoiceField(label=_("所在村/社区"), queryset=villages())
+    address = forms.CharField(label=_("详细地址"), max_length=200)
+    contact_name = forms.CharField(label=_("联系人"), max_length=50)
+    contact_phone = forms.CharField(label=_("联系电话"), max_length=20, widget=forms.TextInput(attrs={"inputmode": "tel"}))
+    urgency = forms.ChoiceField(label=_("紧急程度"), choices=Urgency.choices, initial=Urgency.NORMAL)
+    volunteers_needed = forms.IntegerField(label=_("需要几位志愿者"), min_value=1, max_value=20, initial=1)
+    window_start = forms.DateTimeField(
+        label=_("希望开始时间"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    window_end = forms.DateTimeField(
+        label=_("希望结束时间"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.fields["village"].choices = _grouped_village_choices()
+
+    def clean_contact_phone(self) -> str:
+        return validate_contact_phone(self.cleaned_data["contact_phone"])
+
+    def clean(self) -> dict:
+        data = super().clean() or {}
+        start, end = data.get("window_start"), data.get("window_end")
+        if start and end and end <= start:
+            self.add_error("window_end", _("结束时间须晚于开始时间。"))
+        return data
+
+    def to_input(self) -> RequestInput:
+        d = self.cleaned_data
+        return RequestInput(
+            category=d["category"], title=d["title"], description=d["description"], village=d["village"],
+            address=d["address"], contact_name=d["contact_name"], contact_phone=d["contact_phone"],
+            urgency=d["urgency"], volunteers_needed=d["volunteers_needed"],
+            window_start=d.get("window_start"), window_end=d.get("window_end"),
+        )
+
+
+class OnBehalfRequestForm(RequestForm):
+    requester_name = forms.CharField(label=_("群众姓名"), max_length=50)
+    requester_phone = forms.CharField(label=_("群众手机号"), max_length=20, widget=forms.TextInput(attrs={"inputmode": "tel"}))
+    channel = forms.ChoiceField(label=_("来源"), choices=[(Channel.PHONE, Channel.PHONE.label), (Channel.DESK, Channel.DESK.label)])
+
+    field_order = ["requester_name", "requester_phone", "channel"]
+
+    def clean_requester_phone(self) -> str:
+        return validate_mobile(self.cleaned_data["requester_phone"])
+
+
+class ReviewForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("accept", _("受理")), ("reject", _("不予受理"))])
+    reason = forms.CharField(label=_("原因"), max_length=500, required=False)
+
+    def clean(self) -> dict:
+        data = super().clean() or {}
+        if data.get("decision") == "reject" and not (data.get("reason") or "").strip():
+            raise ValidationError(_("不予受理时必须填写原因。"))
+        return data
+
+
+class DispatchForm(forms.Form):
+    volunteer_ids = forms.TypedMultipleChoiceField(label=_("选择志愿者"), coerce=int)
+
+    def __init__(self, *args, volunteer_choices: list[tuple[int, str]], **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.fields["volunteer_ids"].choices = volunteer_choices
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("原因"), max_length=500, required=False)
+
+
+class RequiredReasonForm(forms.Form):
+    reason = forms.CharField(label=_("原因"), max_length=500)
+
+
+class CompleteForm(forms.Form):
+    report = forms.CharField(label=_("服务小结"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class RatingForm(forms.Form):
+    score = forms.TypedChoiceField(
+        label=_("满意度"), coerce=int, choices=[(5, "★★★★★"), (4, "★★★★"), (3, "★★★"), (2, "★★"), (1, "★")],
+        widget=forms.RadioSelect,
+    )
+    tags = forms.MultipleChoiceField(label=_("标签"), choices=Tag.choices, required=False, widget=forms.CheckboxSelectMultiple)
+    comment = forms.CharField(label=_("评语"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3}))

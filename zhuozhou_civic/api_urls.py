@@ -1,0 +1,24 @@
+from django.urls import path
+from rest_framework.routers import DefaultRouter
+
+from apps.accounts.api import MeView, TokenView
+from apps.dispatch.api import OfferViewSet
+from apps.notifications.api import NotificationViewSet
+from apps.organisation.api import CategoryViewSet, PlaceViewSet
+from apps.volunteers.api import VolunteerViewSet
+from apps.workflow.api import RequestViewSet
+
+router = DefaultRouter()
+router.register("categories", CategoryViewSet, basename="category")
+router.register("places", PlaceViewSet, basename="place")
+router.register("requests", RequestViewSet, basename="request")
+router.register("offers", OfferViewSet, basename="offer")
+router.register("volunteers", VolunteerViewSet, basename="volunteer")
+router.register("notifications", NotificationViewSet, basename="notification")
+
+app_name = "api"
+urlpatterns = [
+    path("auth/token/", TokenView.as_view(), name="token"),
+    path("me/", MeView.as_view(), name="me"),
+    *router.urls,
+]
