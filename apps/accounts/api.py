@@ -23,7 +23,9 @@ class TokenView(APIView):
     def post(self, request: Request) -> Response:
         data = TokenInput(data=request.data)
         data.is_valid(raise_exception=True)
-        user = authenticate(request._request, username=data.validated_data["phone"], password=data.validated_data["password"])
+        user = authenticate(
+            request._request, username=data.validated_data["phone"], password=data.validated_data["password"]
+        )
         if user is None:
             raise serializers.ValidationError({"phone": [LOGIN_FAILED]})
         token, _created = Token.objects.get_or_create(user=user)

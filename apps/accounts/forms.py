@@ -7,7 +7,9 @@ class PhoneLoginForm(AuthenticationForm):
     """Log in with a phone number; the auth backend looks it up by its keyed hash."""
 
     username = forms.CharField(
-        label=_("手机号"), max_length=20, widget=forms.TextInput(attrs={"autofocus": True, "inputmode": "tel", "autocomplete": "tel"})
+        label=_("手机号"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"autofocus": True, "inputmode": "tel", "autocomplete": "tel"}),
     )
     error_messages = {
         "invalid_login": _("手机号或密码不正确。"),

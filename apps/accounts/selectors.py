@@ -9,6 +9,4 @@ from .models import User
 def staff_responsible_for(*, station: OrgNode) -> QuerySet[User]:
     """Staff of the station and of the offices above it, but not the centre's dispatchers,
     who watch the whole city from their dashboard rather than per-request messages."""
-    return User.objects.filter(
-        is_active=True, staff_node__in=org_ancestors_and_self(node=station).exclude(depth=1)
-    )
+    return User.objects.filter(is_active=True, staff_node__in=org_ancestors_and_self(node=station).exclude(depth=1))

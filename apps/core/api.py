@@ -54,4 +54,3 @@ class ScopedViewSet(GenericViewSet):
 
     def get_queryset(self) -> QuerySet:
         return self.get_scoped_queryset()
-

@@ -22,9 +22,13 @@ def home(request: HttpRequest) -> HttpResponse:
 def toggle_elder_mode(request: HttpRequest) -> HttpResponse:
     """长辈版: larger text and buttons, remembered for a year."""
     target = request.POST.get("next") or "/"
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         target = "/"
     response = HttpResponseRedirect(target)
     enabled = request.COOKIES.get(ELDER_MODE_COOKIE) != "1"
-    response.set_cookie(ELDER_MODE_COOKIE, "1" if enabled else "0", max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    response.set_cookie(
+        ELDER_MODE_COOKIE, "1" if enabled else "0", max_age=365 * 24 * 3600, samesite="Lax", httponly=True
+    )
     return response

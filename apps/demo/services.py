@@ -36,7 +36,10 @@ def _fill_empty_townships() -> None:
     for township in Place.objects.filter(kind=Place.Kind.TOWNSHIP, children__isnull=True):
         village = Place.objects.create(parent=township, name=f"{GENERATED_PREFIX}01", kind=Place.Kind.VILLAGE)
         office = OrgNode.objects.get(kind=OrgNode.Kind.TOWNSHIP_OFFICE, place=township)
-        office.add_child(name=f"{village.name}新时代文明实践站（示例）", kind=OrgNode.Kind.VILLAGE_STATION, place=village)
+        OrgNode.objects.add_child(
+            office,
+            dict(name=f"{village.name}新时代文明实践站（示例）", kind=OrgNode.Kind.VILLAGE_STATION, place=village),
+        )
 
 
 def seed_demo() -> list[DemoAccount]:

@@ -22,7 +22,9 @@ class OfferStatus(models.TextChoices):
 
 
 OFFER_TRANSITIONS: dict[str, frozenset[str]] = {
-    OfferStatus.OFFERED: frozenset({OfferStatus.ACCEPTED, OfferStatus.DECLINED, OfferStatus.EXPIRED, OfferStatus.WITHDRAWN}),
+    OfferStatus.OFFERED: frozenset(
+        {OfferStatus.ACCEPTED, OfferStatus.DECLINED, OfferStatus.EXPIRED, OfferStatus.WITHDRAWN}
+    ),
     OfferStatus.ACCEPTED: frozenset({OfferStatus.IN_SERVICE, OfferStatus.RELEASED, OfferStatus.WITHDRAWN}),
     OfferStatus.IN_SERVICE: frozenset({OfferStatus.COMPLETED}),
     OfferStatus.DECLINED: frozenset(),
@@ -47,9 +49,16 @@ class Offer(models.Model):
     Once accepted the offer is the volunteer's task, carrying check-in, check-out and hours."""
 
     request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="offers", verbose_name=_("工单"))
-    volunteer = models.ForeignKey(VolunteerProfile, on_delete=models.PROTECT, related_name="offers", verbose_name=_("志愿者"))
+    volunteer = models.ForeignKey(
+        VolunteerProfile, on_delete=models.PROTECT, related_name="offers", verbose_name=_("志愿者")
+    )
     offered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("派单人")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("派单人"),
     )
     status = models.CharField(_("状态"), max_length=12, choices=OfferStatus.choices, default=OfferStatus.OFFERED)
     created_at = models.DateTimeField(_("派单时间"), auto_now_add=True)

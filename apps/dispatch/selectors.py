@@ -11,9 +11,7 @@ from .models import HOLDS_PLACE, Offer, OfferStatus
 
 
 def _base() -> QuerySet[Offer]:
-    return Offer.objects.select_related(
-        "request__category", "request__township", "request__village", "volunteer__user"
-    )
+    return Offer.objects.select_related("request__category", "request__township", "request__village", "volunteer__user")
 
 
 def offers_of_volunteer(*, user: User) -> QuerySet[Offer]:
@@ -48,6 +46,4 @@ def offers_for_request(*, request: ServiceRequest) -> QuerySet[Offer]:
 
 
 def assigned_volunteers(*, request: ServiceRequest) -> QuerySet[Offer]:
-    return offers_for_request(request=request).filter(
-        status__in=[*HOLDS_PLACE, OfferStatus.COMPLETED]
-    )
+    return offers_for_request(request=request).filter(status__in=[*HOLDS_PLACE, OfferStatus.COMPLETED])

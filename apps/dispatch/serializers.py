@@ -10,7 +10,9 @@ from .selectors import volunteer_sees_contact
 
 class DispatchInput(serializers.Serializer):
     volunteer_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), min_length=1, max_length=50,
+        child=serializers.IntegerField(min_value=1),
+        min_length=1,
+        max_length=50,
         help_text=_("志愿者ID（志愿者列表中的 id）"),
     )
     expires_in_minutes = serializers.IntegerField(min_value=5, max_value=1440, required=False, allow_null=True)
@@ -51,8 +53,20 @@ class OfferRequestOutput(serializers.ModelSerializer):
     class Meta:
         model = ServiceRequest
         fields = [
-            "id", "title", "description", "category", "township", "village", "urgency", "status", "status_display",
-            "window_start", "window_end", "volunteers_needed", "volunteers_accepted", "contact_name",
+            "id",
+            "title",
+            "description",
+            "category",
+            "township",
+            "village",
+            "urgency",
+            "status",
+            "status_display",
+            "window_start",
+            "window_end",
+            "volunteers_needed",
+            "volunteers_accepted",
+            "contact_name",
         ]
 
     def get_contact_name(self, obj: ServiceRequest) -> str:
@@ -77,8 +91,18 @@ class OfferOutput(serializers.ModelSerializer):
     class Meta:
         model = Offer
         fields = [
-            "id", "status", "status_display", "created_at", "expires_at", "responded_at", "checked_in_at",
-            "checked_out_at", "hours", "report", "request", "volunteer",
+            "id",
+            "status",
+            "status_display",
+            "created_at",
+            "expires_at",
+            "responded_at",
+            "checked_in_at",
+            "checked_out_at",
+            "hours",
+            "report",
+            "request",
+            "volunteer",
         ]
 
     def get_request(self, obj: Offer) -> dict:
@@ -86,7 +110,11 @@ class OfferOutput(serializers.ModelSerializer):
         return serializer(obj.request, context=self.context).data
 
     def get_volunteer(self, obj: Offer) -> dict:
-        return {"id": obj.volunteer_id, "volunteer_number": obj.volunteer.volunteer_number, "name": obj.volunteer.user.masked_name}
+        return {
+            "id": obj.volunteer_id,
+            "volunteer_number": obj.volunteer.volunteer_number,
+            "name": obj.volunteer.user.masked_name,
+        }
 
 
 def assigned_volunteer_data(offer: Offer) -> dict:

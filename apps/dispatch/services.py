@@ -69,13 +69,15 @@ def dispatch_directed(
     unavailable = [v.volunteer_number for v in volunteers if not v.can_receive_offers]
     if unavailable:
         raise DomainError(
-            _("以下志愿者未通过实名核验或已停止服务：%(numbers)s") % {"numbers": "、".join(unavailable)}, code="volunteer_unavailable"
+            _("以下志愿者未通过实名核验或已停止服务：%(numbers)s") % {"numbers": "、".join(unavailable)},
+            code="volunteer_unavailable",
         )
     with transaction.atomic():
         locked = request_services.request_lock(request_id=request.id)
         if not locked.can_be_dispatched:
             raise Conflict(
-                _("工单当前状态为「%(status)s」，不能派单。") % {"status": locked.get_status_display()}, code="not_dispatchable"
+                _("工单当前状态为「%(status)s」，不能派单。") % {"status": locked.get_status_display()},
+                code="not_dispatchable",
             )
         already = set(
             Offer.objects.filter(request=locked, volunteer__in=volunteers, status__in=OPEN_STATUSES).values_list(
@@ -124,20 +126,31 @@ def offer_accept(*, offer: Offer, volunteer: VolunteerProfile) -> Offer:
         if offer.expires_at <= now:
             raise Conflict(_closed_message(OfferStatus.EXPIRED), code="offer_expired")
         request = request_services.request_record_acceptance(request_id=request.id, actor=volunteer.user)
-        _offer_transition(offer=offer, from_status=OfferStatus.OFFERED, to_status=OfferStatus.ACCEPTED, responded_at=now)
+        _offer_transition(
+            offer=offer, from_status=OfferStatus.OFFERED, to_status=OfferStatus.ACCEPTED, responded_at=now
+        )
         if request.status == Status.ACCEPTED:
             others = list(
-                Offer.objects.filter(request=request, status=OfferStatus.OFFERED).values_list("id", "volunteer__user_id")
+                Offer.objects.filter(request=request, status=OfferStatus.OFFERED).values_list(
+                    "id", "volunteer__user_id"
+                )
             )
             Offer.objects.filter(id__in=[oid for oid, _uid in others]).update(
                 status=OfferStatus.WITHDRAWN, responded_at=now, response_note=_("已满员")
             )
             notify(
-                recipient_ids=[uid for _oid, uid in others], kind=Kind.OFFER_CLOSED, request_id=request.id,
+                recipient_ids=[uid for _oid, uid in others],
+                kind=Kind.OFFER_CLOSED,
+                request_id=request.id,
                 params=_notice(request, reason=_("所需志愿者已满员，感谢您的关注。")),
             )
         params = _notice(request, volunteer=f"{volunteer.user.masked_name}（{volunteer.volunteer_number}）")
-        notify(recipient_ids=[request.requester_id, *_staff_ids(request)], kind=Kind.ACCEPTED, request_id=request.id, params=params)
+        notify(
+            recipient_ids=[request.requester_id, *_staff_ids(request)],
+            kind=Kind.ACCEPTED,
+            request_id=request.id,
+            params=params,
+        )
     return offer
 
 
@@ -148,8 +161,11 @@ def offer_decline(*, offer: Offer, volunteer: VolunteerProfile, reason: str = ""
         if offer.status != OfferStatus.OFFERED:
             raise Conflict(_closed_message(offer.status), code="offer_closed")
         _offer_transition(
-            offer=offer, from_status=OfferStatus.OFFERED, to_status=OfferStatus.DECLINED,
-            responded_at=timezone.now(), response_note=reason,
+            offer=offer,
+            from_status=OfferStatus.OFFERED,
+            to_status=OfferStatus.DECLINED,
+            responded_at=timezone.now(),
+            response_note=reason,
         )
         _return_if_no_live_offers(request)
     return offer
@@ -170,7 +186,9 @@ def offers_expire(*, now=None) -> int:  # type: ignore[no-untyped-def]
     now = now or timezone.now()
     request_ids = list(
         Offer.objects.filter(status=OfferStatus.OFFERED, expires_at__lte=now)
-        .order_by("request_id").values_list("request_id", flat=True).distinct()[:500]
+        .order_by("request_id")
+        .values_list("request_id", flat=True)
+        .distinct()[:500]
     )
     expired = 0
     for request_id in request_ids:
@@ -190,7 +208,10 @@ def offer_check_in(*, offer: Offer, volunteer: VolunteerProfile) -> Offer:
         if request.status not in (Status.ACCEPTED, Status.IN_SERVICE):
             raise Conflict(_("请等待所需志愿者全部接单后再签到。"), code="not_ready")
         _offer_transition(
-            offer=offer, from_status=OfferStatus.ACCEPTED, to_status=OfferStatus.IN_SERVICE, checked_in_at=timezone.now()
+            offer=offer,
+            from_status=OfferStatus.ACCEPTED,
+            to_status=OfferStatus.IN_SERVICE,
+            checked_in_at=timezone.now(),
         )
         request_services.request_start_service(request=request, actor=volunteer.user)
     return offer
@@ -206,13 +227,15 @@ def offer_complete(*, offer: Offer, volunteer: VolunteerProfile, report: str = "
             raise Conflict(_("请先签到，再完成服务。"), code="not_checked_in")
         hours = round_to_half_hour((now - offer.checked_in_at).total_seconds())
         _offer_transition(
-            offer=offer, from_status=OfferStatus.IN_SERVICE, to_status=OfferStatus.COMPLETED,
-            checked_out_at=now, hours=hours, report=report,
+            offer=offer,
+            from_status=OfferStatus.IN_SERVICE,
+            to_status=OfferStatus.COMPLETED,
+            checked_out_at=now,
+            hours=hours,
+            report=report,
         )
         if not Offer.objects.filter(request=request, status__in=HOLDS_PLACE).exists():
-            request_services.request_complete(
-                request=request, actor=volunteer.user, reason=_("志愿者已全部完成服务")
-            )
+            request_services.request_complete(request=request, actor=volunteer.user, reason=_("志愿者已全部完成服务"))
     return offer
 
 
@@ -223,14 +246,19 @@ def offer_release(*, offer: Offer, volunteer: VolunteerProfile, reason: str) -> 
     with transaction.atomic():
         request, offer = _lock(offer)
         _offer_transition(
-            offer=offer, from_status=OfferStatus.ACCEPTED, to_status=OfferStatus.RELEASED,
-            responded_at=timezone.now(), response_note=reason,
+            offer=offer,
+            from_status=OfferStatus.ACCEPTED,
+            to_status=OfferStatus.RELEASED,
+            responded_at=timezone.now(),
+            response_note=reason,
         )
         request_services.request_record_release(
             request=request, actor=volunteer.user, reason=reason, live_offers_remain=_live_offers_remain(request)
         )
         notify(
-            recipient_ids=_staff_ids(request), kind=Kind.VOLUNTEER_RELEASED, request_id=request.id,
+            recipient_ids=_staff_ids(request),
+            kind=Kind.VOLUNTEER_RELEASED,
+            request_id=request.id,
             params=_notice(request, volunteer=volunteer.volunteer_number, reason=reason),
         )
     return offer
@@ -251,7 +279,9 @@ def request_cancel(*, request: ServiceRequest, actor: User, reason: str) -> Serv
             status=OfferStatus.WITHDRAWN, response_note=reason
         )
         notify(
-            recipient_ids=[uid for _oid, uid in affected], kind=Kind.OFFER_CLOSED, request_id=locked.id,
+            recipient_ids=[uid for _oid, uid in affected],
+            kind=Kind.OFFER_CLOSED,
+            request_id=locked.id,
             params=_notice(locked, reason=reason),
         )
     return locked

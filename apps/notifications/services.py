@@ -20,7 +20,9 @@ logger = logging.getLogger(__name__)
 MAX_EMAIL_ATTEMPTS = 5
 
 
-def notify(*, recipient_ids: Iterable[int], kind: str, request_id: int | None = None, params: dict[str, Any]) -> list[Notification]:
+def notify(
+    *, recipient_ids: Iterable[int], kind: str, request_id: int | None = None, params: dict[str, Any]
+) -> list[Notification]:
     """Write one in-app notification per recipient, in the caller's transaction, and enqueue
     the e-mail of those who gave an address for after the commit."""
     ids = sorted(set(recipient_ids))
@@ -53,7 +55,8 @@ def notification_deliver_email(*, notification_id: int) -> bool:
     a redelivered task or a second worker does nothing. Returns True if this call sent it.
     Runs outside any transaction: the mail server is network I/O."""
     claimed = Notification.objects.filter(
-        id=notification_id, email_status__in=[EmailStatus.PENDING, EmailStatus.FAILED],
+        id=notification_id,
+        email_status__in=[EmailStatus.PENDING, EmailStatus.FAILED],
         email_attempts__lt=MAX_EMAIL_ATTEMPTS,
     ).update(email_status=EmailStatus.SENDING, email_attempts=F("email_attempts") + 1)
     if not claimed:

@@ -116,4 +116,3 @@ class ServiceCategory(models.Model):
         if self.name_en and (get_language() or "").startswith("en"):
             return self.name_en
         return self.name
-

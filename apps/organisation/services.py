@@ -35,7 +35,7 @@ def _child(parent: OrgNode, *, name: str, kind: str, place: Place | None = None)
             existing.name = name
             existing.save(update_fields=["name"])
         return existing
-    return parent.add_child(name=name, kind=kind, place=place)
+    return OrgNode.objects.add_child(parent, dict(name=name, kind=kind, place=place))
 
 
 def load_reference_data(*, csv_path: Path = DIVISIONS_CSV, categories_path: Path = CATEGORIES_JSON) -> LoadResult:
@@ -62,7 +62,7 @@ def load_reference_data(*, csv_path: Path = DIVISIONS_CSV, categories_path: Path
         )
         root = OrgNode.get_root_nodes().filter(kind=OrgNode.Kind.CENTRE).first()
         if root is None:
-            root = OrgNode.add_root(name=CENTRE_NAME, kind=OrgNode.Kind.CENTRE, place=city)
+            root = OrgNode.objects.add_root(dict(name=CENTRE_NAME, kind=OrgNode.Kind.CENTRE, place=city))
         _child(root, name=CENTRE_OFFICE_NAME, kind=OrgNode.Kind.CENTRE_OFFICE)
         for name in SUB_CENTRE_NAMES:
             _child(root, name=name, kind=OrgNode.Kind.SUB_CENTRE)
@@ -83,7 +83,9 @@ def load_reference_data(*, csv_path: Path = DIVISIONS_CSV, categories_path: Path
                 },
             )
             township_count += 1
-            office = _child(root, name=f"{row['name']}新时代文明实践所", kind=OrgNode.Kind.TOWNSHIP_OFFICE, place=township)
+            office = _child(
+                root, name=f"{row['name']}新时代文明实践所", kind=OrgNode.Kind.TOWNSHIP_OFFICE, place=township
+            )
             names = [n.strip() for n in row["villages_and_communities"].split(";") if n.strip()]
             for name in names:
                 village, _ = Place.objects.get_or_create(

@@ -18,11 +18,15 @@ class Tag(models.TextChoices):
 class Rating(models.Model):
     """评单: once per request, by the requester or by staff on their behalf after a 回访 call."""
 
-    request = models.OneToOneField(ServiceRequest, on_delete=models.CASCADE, related_name="rating", verbose_name=_("工单"))
+    request = models.OneToOneField(
+        ServiceRequest, on_delete=models.CASCADE, related_name="rating", verbose_name=_("工单")
+    )
     score = models.PositiveSmallIntegerField(_("评分"))
     tags = models.JSONField(_("标签"), default=list, blank=True)
     comment = models.CharField(_("评语"), max_length=500, blank=True)
-    rated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("评价人"))
+    rated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("评价人")
+    )
     on_behalf = models.BooleanField(_("工作人员代评"), default=False)
     created_at = models.DateTimeField(_("评价时间"), auto_now_add=True)
 

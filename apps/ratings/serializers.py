@@ -5,7 +5,9 @@ from .models import Rating, Tag
 
 class RatingInput(serializers.Serializer):
     score = serializers.IntegerField(min_value=1, max_value=5)
-    tags = serializers.ListField(child=serializers.ChoiceField(choices=Tag.choices), required=False, default=list, max_length=6)
+    tags = serializers.ListField(
+        child=serializers.ChoiceField(choices=Tag.choices), required=False, default=list, max_length=6
+    )
     comment = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 

@@ -67,7 +67,9 @@ class ServiceRequest(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("录入人")
     )
     channel = models.CharField(_("点单渠道"), max_length=10, choices=Channel.choices, default=Channel.WEB)
-    category = models.ForeignKey(ServiceCategory, on_delete=models.PROTECT, related_name="+", verbose_name=_("服务类别"))
+    category = models.ForeignKey(
+        ServiceCategory, on_delete=models.PROTECT, related_name="+", verbose_name=_("服务类别")
+    )
     title = models.CharField(_("标题"), max_length=80)
     description = models.TextField(_("需求描述"), max_length=2000)
     township = models.ForeignKey(Place, on_delete=models.PROTECT, related_name="+", verbose_name=_("乡镇/街道"))
@@ -108,7 +110,9 @@ class ServiceRequest(models.Model):
                 condition=Q(volunteers_accepted__lte=F("volunteers_needed")), name="request_accepted_at_most_needed"
             ),
             models.CheckConstraint(
-                condition=Q(window_start__isnull=True) | Q(window_end__isnull=True) | Q(window_end__gt=F("window_start")),
+                condition=Q(window_start__isnull=True)
+                | Q(window_end__isnull=True)
+                | Q(window_end__gt=F("window_start")),
                 name="request_window_ordered",
             ),
             models.CheckConstraint(condition=Q(status__in=Status.values), name="request_status_valid"),
@@ -137,7 +141,11 @@ class RequestEvent(models.Model):
     from_status = models.CharField(_("原状态"), max_length=12, choices=Status.choices, blank=True)
     to_status = models.CharField(_("新状态"), max_length=12, choices=Status.choices)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("操作人"),
     )
     reason = models.CharField(_("说明"), max_length=500, blank=True)

@@ -20,7 +20,9 @@ class RequestCreateInput(serializers.Serializer):
     volunteers_needed = serializers.IntegerField(min_value=1, max_value=20, default=1)
     window_start = serializers.DateTimeField(required=False, allow_null=True)
     window_end = serializers.DateTimeField(required=False, allow_null=True)
-    latitude = serializers.DecimalField(max_digits=9, decimal_places=6, min_value=-90, max_value=90, required=False, allow_null=True)
+    latitude = serializers.DecimalField(
+        max_digits=9, decimal_places=6, min_value=-90, max_value=90, required=False, allow_null=True
+    )
     longitude = serializers.DecimalField(
         max_digits=9, decimal_places=6, min_value=-180, max_value=180, required=False, allow_null=True
     )
@@ -40,7 +42,9 @@ class OnBehalfCreateInput(RequestCreateInput):
 
     requester_phone = serializers.CharField(max_length=20)
     requester_name = serializers.CharField(max_length=50)
-    channel = serializers.ChoiceField(choices=[(Channel.PHONE, Channel.PHONE.label), (Channel.DESK, Channel.DESK.label)])
+    channel = serializers.ChoiceField(
+        choices=[(Channel.PHONE, Channel.PHONE.label), (Channel.DESK, Channel.DESK.label)]
+    )
 
     def validate_requester_phone(self, value: str) -> str:
         return validate_mobile(value)
@@ -74,8 +78,19 @@ class RequestListOutput(serializers.ModelSerializer):
     class Meta:
         model = ServiceRequest
         fields = [
-            "id", "title", "category", "township", "village", "status", "status_display", "urgency", "channel",
-            "volunteers_needed", "volunteers_accepted", "created_at", "status_changed_at",
+            "id",
+            "title",
+            "category",
+            "township",
+            "village",
+            "status",
+            "status_display",
+            "urgency",
+            "channel",
+            "volunteers_needed",
+            "volunteers_accepted",
+            "created_at",
+            "status_changed_at",
         ]
 
 
@@ -86,7 +101,15 @@ class EventOutput(serializers.ModelSerializer):
 
     class Meta:
         model = RequestEvent
-        fields = ["from_status", "from_status_display", "to_status", "to_status_display", "actor", "reason", "created_at"]
+        fields = [
+            "from_status",
+            "from_status_display",
+            "to_status",
+            "to_status_display",
+            "actor",
+            "reason",
+            "created_at",
+        ]
 
     def get_from_status_display(self, obj: RequestEvent) -> str:
         return obj.get_from_status_display() if obj.from_status else ""
@@ -107,8 +130,19 @@ class RequestDetailOutput(RequestListOutput):
     class Meta(RequestListOutput.Meta):
         fields = [
             *RequestListOutput.Meta.fields,
-            "description", "station", "address", "contact_name", "contact_phone", "latitude", "longitude",
-            "window_start", "window_end", "status_reason", "events", "volunteers", "rating",
+            "description",
+            "station",
+            "address",
+            "contact_name",
+            "contact_phone",
+            "latitude",
+            "longitude",
+            "window_start",
+            "window_end",
+            "status_reason",
+            "events",
+            "volunteers",
+            "rating",
         ]
 
     def get_events(self, obj: ServiceRequest) -> list[dict]:

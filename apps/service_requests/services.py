@@ -50,7 +50,9 @@ def transition(
     )
     if changed == 0:
         raise Conflict(_("工单状态已被他人更新，请刷新后重试。"), code="stale_status")
-    RequestEvent.objects.create(request_id=request.id, from_status=from_status, to_status=to_status, actor=actor, reason=reason)
+    RequestEvent.objects.create(
+        request_id=request.id, from_status=from_status, to_status=to_status, actor=actor, reason=reason
+    )
     request.status = to_status
     request.status_changed_at = now
     for field, value in updates.items():
@@ -84,7 +86,9 @@ class RequestInput:
     longitude: Decimal | None = None
 
 
-def request_submit(*, data: RequestInput, requester: User, entered_by: User, channel: str = Channel.WEB) -> ServiceRequest:
+def request_submit(
+    *, data: RequestInput, requester: User, entered_by: User, channel: str = Channel.WEB
+) -> ServiceRequest:
     """点单: create a request routed to the station that owns its village.
 
     Side effects: a ``submitted`` event; notifications to the requester and the station's
@@ -114,14 +118,20 @@ def request_submit(*, data: RequestInput, requester: User, entered_by: User, cha
             urgency=data.urgency,
             volunteers_needed=data.volunteers_needed,
         )
-        reason = "" if channel == Channel.WEB else _("由工作人员代点单（%(channel)s）") % {"channel": Channel(channel).label}
-        RequestEvent.objects.create(request=request, from_status="", to_status=Status.SUBMITTED, actor=entered_by, reason=reason)
+        reason = (
+            "" if channel == Channel.WEB else _("由工作人员代点单（%(channel)s）") % {"channel": Channel(channel).label}
+        )
+        RequestEvent.objects.create(
+            request=request, from_status="", to_status=Status.SUBMITTED, actor=entered_by, reason=reason
+        )
         notify(recipient_ids=[requester.id], kind=Kind.RECEIVED, request_id=request.id, params=_notice(request))
         if data.category.auto_accept:
             transition(request=request, to_status=Status.QUEUED, actor=None, reason=_("该类别自动受理"))
             notify(recipient_ids=[requester.id], kind=Kind.QUEUED, request_id=request.id, params=_notice(request))
         else:
-            notify(recipient_ids=_staff_ids(request), kind=Kind.NEW_REQUEST, request_id=request.id, params=_notice(request))
+            notify(
+                recipient_ids=_staff_ids(request), kind=Kind.NEW_REQUEST, request_id=request.id, params=_notice(request)
+            )
     return request
 
 
@@ -131,15 +141,25 @@ def request_review(*, request: ServiceRequest, actor: User, accept: bool, reason
         raise DomainError(_("不予受理时必须填写原因。"), code="reason_required")
     with transaction.atomic():
         if accept:
-            transition(request=request, to_status=Status.QUEUED, actor=actor, reason=reason, expected_status=Status.SUBMITTED)
-            notify(recipient_ids=[request.requester_id], kind=Kind.QUEUED, request_id=request.id, params=_notice(request))
-        else:
             transition(
-                request=request, to_status=Status.REJECTED, actor=actor, reason=reason,
-                expected_status=Status.SUBMITTED, status_reason=reason,
+                request=request, to_status=Status.QUEUED, actor=actor, reason=reason, expected_status=Status.SUBMITTED
             )
             notify(
-                recipient_ids=[request.requester_id], kind=Kind.REJECTED, request_id=request.id,
+                recipient_ids=[request.requester_id], kind=Kind.QUEUED, request_id=request.id, params=_notice(request)
+            )
+        else:
+            transition(
+                request=request,
+                to_status=Status.REJECTED,
+                actor=actor,
+                reason=reason,
+                expected_status=Status.SUBMITTED,
+                status_reason=reason,
+            )
+            notify(
+                recipient_ids=[request.requester_id],
+                kind=Kind.REJECTED,
+                request_id=request.id,
                 params=_notice(request, reason=reason),
             )
     return request
@@ -158,7 +178,10 @@ def request_lock(*, request_id: int) -> ServiceRequest:
 def request_mark_offered(*, request: ServiceRequest, actor: User, reason: str) -> None:
     """Called by dispatch inside its transaction when offers go out."""
     if request.status not in (Status.QUEUED, Status.OFFERED, Status.ESCALATED):
-        raise Conflict(_("工单当前状态为「%(status)s」，不能派单。") % {"status": request.get_status_display()}, code="not_dispatchable")
+        raise Conflict(
+            _("工单当前状态为「%(status)s」，不能派单。") % {"status": request.get_status_display()},
+            code="not_dispatchable",
+        )
     transition(request=request, to_status=Status.OFFERED, actor=actor, reason=reason)
 
 
@@ -199,7 +222,9 @@ def request_return_to_queue(*, request: ServiceRequest, reason: str) -> bool:
         transition(request=request, to_status=Status.QUEUED, actor=None, reason=reason, expected_status=Status.OFFERED)
     except Conflict:
         return False
-    notify(recipient_ids=_staff_ids(request), kind=Kind.RETURNED_TO_QUEUE, request_id=request.id, params=_notice(request))
+    notify(
+        recipient_ids=_staff_ids(request), kind=Kind.RETURNED_TO_QUEUE, request_id=request.id, params=_notice(request)
+    )
     return True
 
 
@@ -207,12 +232,16 @@ def request_start_service(*, request: ServiceRequest, actor: User) -> None:
     """The first accepted volunteer checked in."""
     if request.status == Status.ACCEPTED:
         transition(request=request, to_status=Status.IN_SERVICE, actor=actor, reason=_("志愿者已到达"))
-        notify(recipient_ids=[request.requester_id], kind=Kind.IN_SERVICE, request_id=request.id, params=_notice(request))
+        notify(
+            recipient_ids=[request.requester_id], kind=Kind.IN_SERVICE, request_id=request.id, params=_notice(request)
+        )
 
 
 def request_complete(*, request: ServiceRequest, actor: User, reason: str) -> None:
     """Every accepted volunteer has checked out."""
-    transition(request=request, to_status=Status.COMPLETED, actor=actor, reason=reason, expected_status=Status.IN_SERVICE)
+    transition(
+        request=request, to_status=Status.COMPLETED, actor=actor, reason=reason, expected_status=Status.IN_SERVICE
+    )
     notify(recipient_ids=[request.requester_id], kind=Kind.PLEASE_RATE, request_id=request.id, params=_notice(request))
     notify(recipient_ids=_staff_ids(request), kind=Kind.COMPLETED, request_id=request.id, params=_notice(request))
 
@@ -221,7 +250,8 @@ def request_cancelled(*, request: ServiceRequest, actor: User, reason: str) -> N
     """Record the cancellation itself; dispatch withdraws the offers around it."""
     if not request.can_be_cancelled:
         raise Conflict(
-            _("工单当前状态为「%(status)s」，不能取消。") % {"status": request.get_status_display()}, code="not_cancellable"
+            _("工单当前状态为「%(status)s」，不能取消。") % {"status": request.get_status_display()},
+            code="not_cancellable",
         )
     transition(request=request, to_status=Status.CANCELLED, actor=actor, reason=reason, status_reason=reason)
     recipients = set(_staff_ids(request)) | {request.requester_id}
@@ -232,7 +262,13 @@ def request_cancelled(*, request: ServiceRequest, actor: User, reason: str) -> N
 def request_mark_rated(*, request: ServiceRequest, actor: User) -> None:
     """评单 done: completed → rated → closed. (Follow-up of low ratings comes with evaluation.)"""
     transition(request=request, to_status=Status.RATED, actor=actor, expected_status=Status.COMPLETED)
-    transition(request=request, to_status=Status.CLOSED, actor=actor, reason=_("已评价，工单办结"), expected_status=Status.RATED)
+    transition(
+        request=request,
+        to_status=Status.CLOSED,
+        actor=actor,
+        reason=_("已评价，工单办结"),
+        expected_status=Status.RATED,
+    )
 
 
 def requests_close_unrated(*, now: datetime | None = None) -> int:
@@ -243,7 +279,9 @@ def requests_close_unrated(*, now: datetime | None = None) -> int:
         try:
             with transaction.atomic():
                 transition(
-                    request=request, to_status=Status.CLOSED, actor=None,
+                    request=request,
+                    to_status=Status.CLOSED,
+                    actor=None,
                     reason=_("超过%(days)s天未评价，自动办结") % {"days": settings.UNRATED_CLOSE_AFTER_DAYS},
                     expected_status=Status.COMPLETED,
                 )

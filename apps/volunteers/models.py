@@ -15,11 +15,19 @@ class VolunteerProfile(models.Model):
     )
     volunteer_number = models.CharField(_("志愿者编号"), max_length=16, unique=True)
     home_township = models.ForeignKey(
-        Place, on_delete=models.PROTECT, related_name="+", verbose_name=_("常住乡镇/街道"),
+        Place,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("常住乡镇/街道"),
         limit_choices_to={"kind": Place.Kind.TOWNSHIP},
     )
     home_village = models.ForeignKey(
-        Place, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("常住村/社区"),
+        Place,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("常住村/社区"),
         limit_choices_to={"kind": Place.Kind.VILLAGE},
     )
     categories = models.ManyToManyField(ServiceCategory, related_name="volunteers", verbose_name=_("服务类别"))

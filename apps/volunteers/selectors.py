@@ -9,9 +9,7 @@ from .models import VolunteerProfile
 def volunteers_visible_to(*, user: User) -> QuerySet[VolunteerProfile]:
     """Volunteers a staff member may see and dispatch: the whole city for the centre, the
     township for a township office, the village for a village station. Others see none."""
-    qs = VolunteerProfile.objects.select_related("user", "home_township", "home_village").prefetch_related(
-        "categories"
-    )
+    qs = VolunteerProfile.objects.select_related("user", "home_township", "home_village").prefetch_related("categories")
     if user.sees_whole_city:
         return qs
     node = user.staff_node

@@ -13,7 +13,16 @@ class VolunteerOutput(serializers.ModelSerializer):
 
     class Meta:
         model = VolunteerProfile
-        fields = ["id", "volunteer_number", "name", "home_township", "home_village", "categories", "is_verified", "is_active"]
+        fields = [
+            "id",
+            "volunteer_number",
+            "name",
+            "home_township",
+            "home_village",
+            "categories",
+            "is_verified",
+            "is_active",
+        ]
 
     def get_categories(self, obj: VolunteerProfile) -> list[int]:
         return [c.id for c in obj.categories.all()]

@@ -131,7 +131,9 @@ class RequestViewSet(mixins.ListModelMixin, ScopedViewSet):
         data = ReviewInput(data=request.data)
         data.is_valid(raise_exception=True)
         request_services.request_review(
-            request=request_obj, actor=request.user, accept=data.validated_data["decision"] == "accept",
+            request=request_obj,
+            actor=request.user,
+            accept=data.validated_data["decision"] == "accept",
             reason=data.validated_data["reason"],
         )
         return self._detail(request_obj)
@@ -152,10 +154,14 @@ class RequestViewSet(mixins.ListModelMixin, ScopedViewSet):
                 code="unknown_volunteer",
             )
         offers = dispatch_services.dispatch_directed(
-            request=request_obj, actor=request.user, volunteers=volunteers,
+            request=request_obj,
+            actor=request.user,
+            volunteers=volunteers,
             expires_in_minutes=data.validated_data.get("expires_in_minutes"),
         )
-        return Response(OfferOutput(offers, many=True, context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED)
+        return Response(
+            OfferOutput(offers, many=True, context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED
+        )
 
     @extend_schema(request=CancelInput, responses=RequestDetailOutput)
     @action(detail=True, methods=["post"])
@@ -174,7 +180,10 @@ class RequestViewSet(mixins.ListModelMixin, ScopedViewSet):
         data = RatingInput(data=request.data)
         data.is_valid(raise_exception=True)
         rating = rating_submit(
-            request=request_obj, actor=request.user, score=data.validated_data["score"],
-            tags=data.validated_data["tags"], comment=data.validated_data["comment"],
+            request=request_obj,
+            actor=request.user,
+            score=data.validated_data["score"],
+            tags=data.validated_data["tags"],
+            comment=data.validated_data["comment"],
         )
         return Response(RatingOutput(rating).data, status=status.HTTP_201_CREATED)

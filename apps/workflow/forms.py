@@ -29,7 +29,9 @@ class RequestForm(forms.Form):
     village = VillageChoiceField(label=_("所在村/社区"), queryset=villages())
     address = forms.CharField(label=_("详细地址"), max_length=200)
     contact_name = forms.CharField(label=_("联系人"), max_length=50)
-    contact_phone = forms.CharField(label=_("联系电话"), max_length=20, widget=forms.TextInput(attrs={"inputmode": "tel"}))
+    contact_phone = forms.CharField(
+        label=_("联系电话"), max_length=20, widget=forms.TextInput(attrs={"inputmode": "tel"})
+    )
     urgency = forms.ChoiceField(label=_("紧急程度"), choices=Urgency.choices, initial=Urgency.NORMAL)
     volunteers_needed = forms.IntegerField(label=_("需要几位志愿者"), min_value=1, max_value=20, initial=1)
     window_start = forms.DateTimeField(
@@ -56,17 +58,28 @@ class RequestForm(forms.Form):
     def to_input(self) -> RequestInput:
         d = self.cleaned_data
         return RequestInput(
-            category=d["category"], title=d["title"], description=d["description"], village=d["village"],
-            address=d["address"], contact_name=d["contact_name"], contact_phone=d["contact_phone"],
-            urgency=d["urgency"], volunteers_needed=d["volunteers_needed"],
-            window_start=d.get("window_start"), window_end=d.get("window_end"),
+            category=d["category"],
+            title=d["title"],
+            description=d["description"],
+            village=d["village"],
+            address=d["address"],
+            contact_name=d["contact_name"],
+            contact_phone=d["contact_phone"],
+            urgency=d["urgency"],
+            volunteers_needed=d["volunteers_needed"],
+            window_start=d.get("window_start"),
+            window_end=d.get("window_end"),
         )
 
 
 class OnBehalfRequestForm(RequestForm):
     requester_name = forms.CharField(label=_("群众姓名"), max_length=50)
-    requester_phone = forms.CharField(label=_("群众手机号"), max_length=20, widget=forms.TextInput(attrs={"inputmode": "tel"}))
-    channel = forms.ChoiceField(label=_("来源"), choices=[(Channel.PHONE, Channel.PHONE.label), (Channel.DESK, Channel.DESK.label)])
+    requester_phone = forms.CharField(
+        label=_("群众手机号"), max_length=20, widget=forms.TextInput(attrs={"inputmode": "tel"})
+    )
+    channel = forms.ChoiceField(
+        label=_("来源"), choices=[(Channel.PHONE, Channel.PHONE.label), (Channel.DESK, Channel.DESK.label)]
+    )
 
     field_order = ["requester_name", "requester_phone", "channel"]
 
@@ -102,13 +115,19 @@ class RequiredReasonForm(forms.Form):
 
 
 class CompleteForm(forms.Form):
-    report = forms.CharField(label=_("服务小结"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    report = forms.CharField(
+        label=_("服务小结"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class RatingForm(forms.Form):
     score = forms.TypedChoiceField(
-        label=_("满意度"), coerce=int, choices=[(5, "★★★★★"), (4, "★★★★"), (3, "★★★"), (2, "★★"), (1, "★")],
+        label=_("满意度"),
+        coerce=int,
+        choices=[(5, "★★★★★"), (4, "★★★★"), (3, "★★★"), (2, "★★"), (1, "★")],
         widget=forms.RadioSelect,
     )
-    tags = forms.MultipleChoiceField(label=_("标签"), choices=Tag.choices, required=False, widget=forms.CheckboxSelectMultiple)
+    tags = forms.MultipleChoiceField(
+        label=_("标签"), choices=Tag.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
     comment = forms.CharField(label=_("评语"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3}))

@@ -73,6 +73,7 @@ def _volunteer_required(request: HttpRequest) -> None:
 
 # ---------------------------------------------------------------- resident (群众)
 
+
 @login_required
 def my_requests(request: HttpRequest) -> HttpResponse:
     page = Paginator(requests_of_requester(user=request.user), 20).get_page(request.GET.get("page"))
@@ -86,7 +87,9 @@ def request_new(request: HttpRequest) -> HttpResponse:
     form = RequestForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            created = request_services.request_submit(data=form.to_input(), requester=request.user, entered_by=request.user)
+            created = request_services.request_submit(
+                data=form.to_input(), requester=request.user, entered_by=request.user
+            )
         except DomainError as exc:
             form.add_error(None, str(exc.message))
         else:
@@ -115,8 +118,11 @@ def request_rate(request: HttpRequest, pk: int) -> HttpResponse:
         _attempt(
             request,
             lambda: rating_submit(
-                request=service_request, actor=request.user, score=form.cleaned_data["score"],
-                tags=form.cleaned_data["tags"], comment=form.cleaned_data["comment"],
+                request=service_request,
+                actor=request.user,
+                score=form.cleaned_data["score"],
+                tags=form.cleaned_data["tags"],
+                comment=form.cleaned_data["comment"],
             ),
             _("感谢您的评价！"),
         )
@@ -133,13 +139,16 @@ def request_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         _attempt(
             request,
-            lambda: dispatch_services.request_cancel(request=service_request, actor=request.user, reason=form.cleaned_data["reason"]),
+            lambda: dispatch_services.request_cancel(
+                request=service_request, actor=request.user, reason=form.cleaned_data["reason"]
+            ),
             _("需求已取消。"),
         )
     return redirect("workflow:request_detail", pk=pk)
 
 
 # ---------------------------------------------------------------- volunteer (志愿者)
+
 
 @login_required
 def volunteer_offers(request: HttpRequest) -> HttpResponse:
@@ -154,25 +163,41 @@ def volunteer_tasks(request: HttpRequest) -> HttpResponse:
     active = offers_of_volunteer(user=request.user).filter(status__in=HOLDS_PLACE)
     done = offers_of_volunteer(user=request.user).filter(status=OfferStatus.COMPLETED)[:20]
     return render(
-        request, "workflow/volunteer/tasks.html",
-        {"active": [(o, volunteer_sees_contact(offer=o)) for o in active], "done": done, "complete_form": CompleteForm()},
+        request,
+        "workflow/volunteer/tasks.html",
+        {
+            "active": [(o, volunteer_sees_contact(offer=o)) for o in active],
+            "done": done,
+            "complete_form": CompleteForm(),
+        },
     )
 
 
 _OFFER_ACTIONS = {
-    "accept": (lambda offer, v, data: dispatch_services.offer_accept(offer=offer, volunteer=v), None, "接单成功！请按时前往服务。"),
+    "accept": (
+        lambda offer, v, data: dispatch_services.offer_accept(offer=offer, volunteer=v),
+        None,
+        "接单成功！请按时前往服务。",
+    ),
     "decline": (
         lambda offer, v, data: dispatch_services.offer_decline(offer=offer, volunteer=v, reason=data["reason"]),
-        ReasonForm, "已婉拒，感谢您的答复。",
+        ReasonForm,
+        "已婉拒，感谢您的答复。",
     ),
-    "arrive": (lambda offer, v, data: dispatch_services.offer_check_in(offer=offer, volunteer=v), None, "已签到，服务计时开始。"),
+    "arrive": (
+        lambda offer, v, data: dispatch_services.offer_check_in(offer=offer, volunteer=v),
+        None,
+        "已签到，服务计时开始。",
+    ),
     "complete": (
         lambda offer, v, data: dispatch_services.offer_complete(offer=offer, volunteer=v, report=data["report"]),
-        CompleteForm, "服务已完成，辛苦了！",
+        CompleteForm,
+        "服务已完成，辛苦了！",
     ),
     "release": (
         lambda offer, v, data: dispatch_services.offer_release(offer=offer, volunteer=v, reason=data["reason"]),
-        RequiredReasonForm, "已告知工作人员，工单将重新派单。",
+        RequiredReasonForm,
+        "已告知工作人员，工单将重新派单。",
     ),
 }
 
@@ -232,8 +257,12 @@ def staff_request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     _staff_required(request)
     service_request = request_for_staff(user=request.user, request_id=pk)
     # The candidate list defaults to the request's category and township; staff can widen it.
-    category_id = _int_or_none(request.GET.get("category")) if "category" in request.GET else service_request.category_id
-    township_id = _int_or_none(request.GET.get("township")) if "township" in request.GET else service_request.township_id
+    category_id = (
+        _int_or_none(request.GET.get("category")) if "category" in request.GET else service_request.category_id
+    )
+    township_id = (
+        _int_or_none(request.GET.get("township")) if "township" in request.GET else service_request.township_id
+    )
     village_id = _int_or_none(request.GET.get("village"))
     candidates = dispatchable_volunteers(
         user=request.user, category_id=category_id, township_id=township_id, village_id=village_id
@@ -283,7 +312,9 @@ def staff_dispatch(request: HttpRequest, pk: int) -> HttpResponse:
     _staff_required(request)
     service_request = request_for_staff(user=request.user, request_id=pk)
     visible = dispatchable_volunteers(user=request.user)
-    form = DispatchForm(request.POST, volunteer_choices=[(i, str(i)) for i in request.POST.getlist("volunteer_ids") if i.isdigit()])
+    form = DispatchForm(
+        request.POST, volunteer_choices=[(i, str(i)) for i in request.POST.getlist("volunteer_ids") if i.isdigit()]
+    )
     if form.is_valid():
         chosen = list(visible.filter(id__in=form.cleaned_data["volunteer_ids"]).distinct())
         if len(chosen) != len(set(form.cleaned_data["volunteer_ids"])):
@@ -291,7 +322,9 @@ def staff_dispatch(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             _attempt(
                 request,
-                lambda: dispatch_services.dispatch_directed(request=service_request, actor=request.user, volunteers=chosen),
+                lambda: dispatch_services.dispatch_directed(
+                    request=service_request, actor=request.user, volunteers=chosen
+                ),
                 _("已派单，等待志愿者接单。"),
             )
     else:
@@ -308,7 +341,9 @@ def staff_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         _attempt(
             request,
-            lambda: dispatch_services.request_cancel(request=service_request, actor=request.user, reason=form.cleaned_data["reason"]),
+            lambda: dispatch_services.request_cancel(
+                request=service_request, actor=request.user, reason=form.cleaned_data["reason"]
+            ),
             _("工单已取消。"),
         )
     else:
@@ -327,8 +362,11 @@ def staff_rate(request: HttpRequest, pk: int) -> HttpResponse:
         _attempt(
             request,
             lambda: rating_submit(
-                request=service_request, actor=request.user, score=form.cleaned_data["score"],
-                tags=form.cleaned_data["tags"], comment=form.cleaned_data["comment"],
+                request=service_request,
+                actor=request.user,
+                score=form.cleaned_data["score"],
+                tags=form.cleaned_data["tags"],
+                comment=form.cleaned_data["comment"],
             ),
             _("已代群众评价。"),
         )

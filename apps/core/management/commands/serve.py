@@ -22,7 +22,9 @@ class Command(BaseCommand):
             worker.append("--pool=solo")
         children = [
             subprocess.Popen(worker),
-            subprocess.Popen([*celery, "beat", "--loglevel=INFO", "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME]),
+            subprocess.Popen(
+                [*celery, "beat", "--loglevel=INFO", "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME]
+            ),
         ]
         self.stdout.write(self.style.SUCCESS(f"涿州i志愿 running at http://{options['addrport']}/  (Ctrl+C to stop)"))
         try:

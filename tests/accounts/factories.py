@@ -1,0 +1,19 @@
+import factory
+
+from apps.accounts.models import User
+
+PASSWORD = "correct-horse-battery"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+
+    phone = factory.Sequence(lambda n: f"139{n:08d}")
+    name = factory.Iterator(["王秀兰", "周建国", "张小明", "刘芳", "陈志强", "杨丽"])
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):  # type: ignore[no-untyped-def]
+        phone = kwargs.pop("phone")
+        password = kwargs.pop("password", PASSWORD)
+        return model_class.objects.create_user(phone=phone, password=password, **kwargs)

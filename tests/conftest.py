@@ -1,0 +1,109 @@
+"""The named cast every test draws from, and guards for tests that need real services.
+
+In CI (``CI=true``) a test whose service is missing fails instead of skipping."""
+
+import os
+import shutil
+import socket
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from apps.accounts.models import User
+from apps.volunteers.models import VolunteerProfile
+from tests.accounts.factories import UserFactory
+from tests.organisation.factories import build_org_tree
+from tests.volunteers.factories import make_volunteer
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+def require(available: bool, reason: str) -> None:
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(f"CI must run this test, but: {reason}")
+    pytest.skip(reason)
+
+
+def _reachable(url: str) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 6379), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def require_postgres() -> None:
+    require(connection.vendor == "postgresql", "needs PostgreSQL: run with DATABASE_URL=postgres://...")
+
+
+@pytest.fixture
+def require_redis(settings) -> str:  # type: ignore[no-untyped-def]
+    broker = settings.CELERY_BROKER_URL
+    require(broker.startswith("redis://") and _reachable(broker), "needs Redis: run with REDIS_URL=redis://...")
+    return broker
+
+
+@pytest.fixture
+def require_chromium() -> str:
+    require(bool(shutil.which(CHROMIUM)), f"needs Chromium at {CHROMIUM} (apt-get install chromium)")
+    return CHROMIUM
+
+
+@pytest.fixture
+def org(db) -> dict:  # type: ignore[no-untyped-def]
+    return build_org_tree()
+
+
+@dataclass
+class Cast:
+    resident: User
+    other_resident: User
+    volunteer: VolunteerProfile
+    other_volunteer: VolunteerProfile
+    staff_a: User  # township office A (owns the requests of the resident's village)
+    station_staff_a1: User  # village station A1, inside township A
+    staff_b: User  # township office B
+    dispatcher: User  # staff of the centre: the whole city
+    admin: User
+
+
+@pytest.fixture
+def cast(org) -> Cast:  # type: ignore[no-untyped-def]
+    return Cast(
+        resident=UserFactory(name="王秀兰"),
+        other_resident=UserFactory(name="周建国"),
+        volunteer=make_volunteer(
+            township=org["township_a"], village=org["village_a1"], categories=[org["category"]], name="张小明"
+        ),
+        other_volunteer=make_volunteer(
+            township=org["township_a"], village=org["village_a2"], categories=[org["category"]], name="刘芳"
+        ),
+        staff_a=UserFactory(name="钱所长", staff_node=org["office_a"]),
+        station_staff_a1=UserFactory(name="孙站长", staff_node=org["station_a1"]),
+        staff_b=UserFactory(name="李所长", staff_node=org["office_b"]),
+        dispatcher=UserFactory(name="赵调度", staff_node=org["centre"]),
+        admin=UserFactory(name="管理员", is_superuser=True, is_staff=True),
+    )
+
+
+@pytest.fixture
+def api():  # type: ignore[no-untyped-def]
+    """``api(user)`` → a DRF client authenticated as ``user`` (anonymous for None)."""
+
+    def make(user: User | VolunteerProfile | None = None) -> APIClient:
+        client = APIClient()
+        if isinstance(user, VolunteerProfile):
+            user = user.user
+        if user is not None:
+            client.force_authenticate(user)
+        return client
+
+    return make
