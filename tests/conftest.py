@@ -39,6 +39,15 @@ def _reachable(url: str) -> bool:
         return False
 
 
+@pytest.fixture(autouse=True)
+def _plain_static_storage(settings) -> None:  # type: ignore[no-untyped-def]
+    # Production hashes static files with a manifest built by collectstatic; tests serve them as they are.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
 @pytest.fixture
 def require_postgres() -> None:
     require(connection.vendor == "postgresql", "needs PostgreSQL: run with DATABASE_URL=postgres://...")

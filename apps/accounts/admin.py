@@ -1,12 +1,39 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import BaseUserCreationForm
 from django.utils.translation import gettext_lazy as _
 
 from .models import User
+from .phones import phone_digest, validate_mobile
+
+
+class UserCreationForm(BaseUserCreationForm):
+    """Create a user from a phone number; the form stores it encrypted plus its lookup hash."""
+
+    phone = forms.CharField(label=_("手机号"), max_length=20)
+
+    class Meta:
+        model = User
+        fields = ["phone", "name"]
+
+    def clean_phone(self) -> str:
+        phone = validate_mobile(self.cleaned_data["phone"])
+        if User.objects.filter(phone_digest=phone_digest(phone)).exists():
+            raise forms.ValidationError(_("该手机号已注册。"))
+        return phone
+
+    def save(self, commit: bool = True) -> User:
+        user = super().save(commit=False)
+        user.phone_digest = phone_digest(user.phone)
+        if commit:
+            user.save()
+        return user
 
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
+    add_form = UserCreationForm
     ordering = ["-date_joined"]
     list_display = ["id", "name", "masked_phone", "staff_node", "is_active", "is_staff", "date_joined"]
     list_filter = ["is_active", "is_staff", "is_superuser"]

@@ -9,6 +9,7 @@ class CoreConfig(AppConfig):
     label = "core"
 
     def ready(self) -> None:
-        # The embedded broker keeps its queue in folders that must exist before anyone publishes.
-        for directory in settings.BROKER_DIRECTORIES:
+        # The embedded broker keeps its queue in folders that must exist before anyone publishes;
+        # WhiteNoise expects STATIC_ROOT to exist even before the first collectstatic.
+        for directory in [*settings.BROKER_DIRECTORIES, settings.STATIC_ROOT]:
             Path(directory).mkdir(parents=True, exist_ok=True)

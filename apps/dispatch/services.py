@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from apps.accounts.models import User
 from apps.accounts.selectors import staff_responsible_for
@@ -94,7 +95,10 @@ def dispatch_directed(
             [Offer(request=locked, volunteer=v, offered_by=actor, expires_at=expires_at) for v in volunteers]
         )
         request_services.request_mark_offered(
-            request=locked, actor=actor, reason=_("已向%(n)d名志愿者发出服务邀请") % {"n": len(offers)}
+            request=locked,
+            actor=actor,
+            reason=ngettext("已向%(n)d名志愿者发出服务邀请", "已向%(n)d名志愿者发出服务邀请", len(offers))
+            % {"n": len(offers)},
         )
         notify(
             recipient_ids=[v.user_id for v in volunteers],

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from apps.accounts.models import User
 from apps.accounts.selectors import staff_responsible_for
@@ -282,7 +283,12 @@ def requests_close_unrated(*, now: datetime | None = None) -> int:
                     request=request,
                     to_status=Status.CLOSED,
                     actor=None,
-                    reason=_("超过%(days)s天未评价，自动办结") % {"days": settings.UNRATED_CLOSE_AFTER_DAYS},
+                    reason=ngettext(
+                        "超过%(days)s天未评价，自动办结",
+                        "超过%(days)s天未评价，自动办结",
+                        settings.UNRATED_CLOSE_AFTER_DAYS,
+                    )
+                    % {"days": settings.UNRATED_CLOSE_AFTER_DAYS},
                     expected_status=Status.COMPLETED,
                 )
             closed += 1

@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.accounts.services import resident_get_or_create
@@ -177,27 +178,27 @@ _OFFER_ACTIONS = {
     "accept": (
         lambda offer, v, data: dispatch_services.offer_accept(offer=offer, volunteer=v),
         None,
-        "接单成功！请按时前往服务。",
+        gettext_noop("接单成功！请按时前往服务。"),
     ),
     "decline": (
         lambda offer, v, data: dispatch_services.offer_decline(offer=offer, volunteer=v, reason=data["reason"]),
         ReasonForm,
-        "已婉拒，感谢您的答复。",
+        gettext_noop("已婉拒，感谢您的答复。"),
     ),
     "arrive": (
         lambda offer, v, data: dispatch_services.offer_check_in(offer=offer, volunteer=v),
         None,
-        "已签到，服务计时开始。",
+        gettext_noop("已签到，服务计时开始。"),
     ),
     "complete": (
         lambda offer, v, data: dispatch_services.offer_complete(offer=offer, volunteer=v, report=data["report"]),
         CompleteForm,
-        "服务已完成，辛苦了！",
+        gettext_noop("服务已完成，辛苦了！"),
     ),
     "release": (
         lambda offer, v, data: dispatch_services.offer_release(offer=offer, volunteer=v, reason=data["reason"]),
         RequiredReasonForm,
-        "已告知工作人员，工单将重新派单。",
+        gettext_noop("已告知工作人员，工单将重新派单。"),
     ),
 }
 
