@@ -169,9 +169,10 @@ def request_review(*, request: ServiceRequest, actor: User, accept: bool, reason
 def request_lock(*, request_id: int) -> ServiceRequest:
     """Lock the request row for the rest of the transaction. Every write that touches a
     request and its offers takes this lock first, so they all queue in one order and cannot
-    deadlock each other."""
+    deadlock each other. ``of=("self",)``: without it PostgreSQL's FOR UPDATE also locks the
+    joined station row, which would serialise every write on every request of a station."""
     try:
-        return ServiceRequest.objects.select_for_update().select_related("station").get(id=request_id)
+        return ServiceRequest.objects.select_for_update(of=("self",)).select_related("station").get(id=request_id)
     except ServiceRequest.DoesNotExist:
         raise NotFound() from None
 
