@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from apps.service_requests.models import ServiceRequest
 from apps.volunteers.models import VolunteerProfile
@@ -72,7 +73,7 @@ class Offer(models.Model):
 
     class Meta:
         verbose_name = _("派单")
-        verbose_name_plural = _("派单")
+        verbose_name_plural = pgettext_lazy("plural", "派单")
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["volunteer", "status"], name="offer_volunteer_status"),

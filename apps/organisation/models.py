@@ -1,5 +1,5 @@
 from django.db import models
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from treebeard.mp_tree import MP_Node
 
@@ -24,7 +24,7 @@ class Place(models.Model):
 
     class Meta:
         verbose_name = _("地区")
-        verbose_name_plural = _("地区")
+        verbose_name_plural = pgettext_lazy("plural", "地区")
         ordering = ["kind", "code", "name"]
         constraints = [
             models.UniqueConstraint(fields=["parent", "name"], name="place_unique_name_in_parent"),
@@ -64,7 +64,7 @@ class OrgNode(MP_Node):
 
     class Meta:
         verbose_name = _("实践阵地")
-        verbose_name_plural = _("实践阵地")
+        verbose_name_plural = pgettext_lazy("plural", "实践阵地")
         indexes = [
             # LIKE 'prefix%' on PostgreSQL can only use a btree with pattern ops (or C collation).
             models.Index(fields=["path"], name="orgnode_path_prefix", opclasses=["varchar_pattern_ops"]),
@@ -105,7 +105,7 @@ class ServiceCategory(models.Model):
 
     class Meta:
         verbose_name = _("服务类别")
-        verbose_name_plural = _("服务类别")
+        verbose_name_plural = pgettext_lazy("plural", "服务类别")
         ordering = ["sort_order", "id"]
 
     def __str__(self) -> str:

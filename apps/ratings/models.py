@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from apps.service_requests.models import ServiceRequest
 
@@ -32,7 +33,7 @@ class Rating(models.Model):
 
     class Meta:
         verbose_name = _("评价")
-        verbose_name_plural = _("评价")
+        verbose_name_plural = pgettext_lazy("plural", "评价")
         constraints = [models.CheckConstraint(condition=Q(score__gte=1) & Q(score__lte=5), name="rating_score_1_to_5")]
 
     def __str__(self) -> str:

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from encrypted_fields.fields import EncryptedCharField
 
 from apps.organisation.models import OrgNode, Place, ServiceCategory
@@ -40,7 +41,9 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 # While a request is in one of these, an accepted volunteer may see the resident's contact data.
-ACTIVE_FOR_VOLUNTEERS = frozenset({Status.OFFERED, Status.ACCEPTED, Status.IN_SERVICE})
+# Queued and escalated are included: a partly staffed request goes back there (offers expired or
+# declined) while its accepted volunteers still hold their places and may need to call ahead.
+ACTIVE_FOR_VOLUNTEERS = frozenset({Status.QUEUED, Status.OFFERED, Status.ACCEPTED, Status.IN_SERVICE, Status.ESCALATED})
 CANCELLABLE = frozenset({Status.SUBMITTED, Status.QUEUED, Status.OFFERED, Status.ACCEPTED, Status.ESCALATED})
 DISPATCHABLE = frozenset({Status.QUEUED, Status.OFFERED, Status.ESCALATED})
 
@@ -94,7 +97,7 @@ class ServiceRequest(models.Model):
 
     class Meta:
         verbose_name = _("服务工单")
-        verbose_name_plural = _("服务工单")
+        verbose_name_plural = pgettext_lazy("plural", "服务工单")
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["station", "status"], name="request_station_status"),
@@ -153,7 +156,7 @@ class RequestEvent(models.Model):
 
     class Meta:
         verbose_name = _("工单记录")
-        verbose_name_plural = _("工单记录")
+        verbose_name_plural = pgettext_lazy("plural", "工单记录")
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["request", "created_at"], name="event_request_time")]
 

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from apps.organisation.models import Place, ServiceCategory
 
@@ -37,7 +38,7 @@ class VolunteerProfile(models.Model):
 
     class Meta:
         verbose_name = _("志愿者")
-        verbose_name_plural = _("志愿者")
+        verbose_name_plural = pgettext_lazy("plural", "志愿者")
         ordering = ["volunteer_number"]
         indexes = [models.Index(fields=["home_township", "home_village"], name="volunteer_home_place")]
 
