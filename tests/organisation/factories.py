@@ -64,9 +64,11 @@ def build_org_tree() -> dict:
         "village_b1": village_b1,
         "office_a": OrgNode.objects.get(id=office_a.id),
         "office_b": OrgNode.objects.get(id=office_b.id),
-        "station_a1": station_a1,
-        "station_a2": station_a2,
-        "station_b1": station_b1,
+        # Re-read: treebeard keeps siblings ordered by name, so adding station A2 (东…) moved
+        # station A1 (太…) to a new path, and the object in hand still holds the old one.
+        "station_a1": OrgNode.objects.get(id=station_a1.id),
+        "station_a2": OrgNode.objects.get(id=station_a2.id),
+        "station_b1": OrgNode.objects.get(id=station_b1.id),
         "category": category,
         "other_category": other_category,
     }
