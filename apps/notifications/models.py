@@ -41,6 +41,8 @@ class Notification(models.Model):
     read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
     email_status = models.CharField(max_length=10, choices=EmailStatus.choices, default=EmailStatus.NONE)
     email_attempts = models.PositiveSmallIntegerField(default=0)
+    # When a worker claimed the e-mail; a claim older than the redelivery delay is a dead worker's.
+    email_claimed_at = models.DateTimeField(null=True, blank=True)
     email_sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

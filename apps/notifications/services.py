@@ -58,7 +58,7 @@ def notification_deliver_email(*, notification_id: int) -> bool:
         id=notification_id,
         email_status__in=[EmailStatus.PENDING, EmailStatus.FAILED],
         email_attempts__lt=MAX_EMAIL_ATTEMPTS,
-    ).update(email_status=EmailStatus.SENDING, email_attempts=F("email_attempts") + 1)
+    ).update(email_status=EmailStatus.SENDING, email_attempts=F("email_attempts") + 1, email_claimed_at=timezone.now())
     if not claimed:
         return False
     notification = Notification.objects.select_related("recipient").get(id=notification_id)
@@ -87,7 +87,7 @@ def notifications_redeliver_pending() -> int:
     """Re-enqueue e-mails a lost message left behind (pending, failed, or stuck sending)."""
     cutoff = timezone.now() - timedelta(seconds=settings.NOTIFICATION_REDELIVER_AFTER_SECONDS)
     # A row stuck in "sending" belongs to a worker that died mid-send; hand it back.
-    Notification.objects.filter(email_status=EmailStatus.SENDING, created_at__lt=cutoff).update(
+    Notification.objects.filter(email_status=EmailStatus.SENDING, email_claimed_at__lt=cutoff).update(
         email_status=EmailStatus.FAILED
     )
     ids = list(

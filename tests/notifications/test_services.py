@@ -237,16 +237,22 @@ def test_redeliver_pending_reenqueues_only_old_pending_failed_and_stuck_rows(
     settings.NOTIFICATION_REDELIVER_AFTER_SECONDS = 120
     now = timezone.now()
 
-    def row(status: str, *, age_seconds: int, attempts: int = 0) -> Notification:
+    def row(status: str, *, age_seconds: int, attempts: int = 0, claimed_seconds_ago: int | None = None) -> Notification:
         notification = _pending_for(with_email)
+        claimed_at = None if claimed_seconds_ago is None else now - timedelta(seconds=claimed_seconds_ago)
         Notification.objects.filter(id=notification.id).update(
-            email_status=status, email_attempts=attempts, created_at=now - timedelta(seconds=age_seconds)
+            email_status=status,
+            email_attempts=attempts,
+            created_at=now - timedelta(seconds=age_seconds),
+            email_claimed_at=claimed_at,
         )
         return notification
 
     old_pending = row(EmailStatus.PENDING, age_seconds=121)
     old_failed = row(EmailStatus.FAILED, age_seconds=3600, attempts=2)
-    stuck_sending = row(EmailStatus.SENDING, age_seconds=3600, attempts=1)
+    stuck_sending = row(EmailStatus.SENDING, age_seconds=3600, attempts=1, claimed_seconds_ago=3600)
+    # An old notification whose send a live worker claimed a moment ago is left alone.
+    sending_now = row(EmailStatus.SENDING, age_seconds=3600, attempts=2, claimed_seconds_ago=5)
     new_pending = row(EmailStatus.PENDING, age_seconds=60)
     new_failed = row(EmailStatus.FAILED, age_seconds=60, attempts=1)
     old_sent = row(EmailStatus.SENT, age_seconds=3600, attempts=1)
@@ -264,6 +270,7 @@ def test_redeliver_pending_reenqueues_only_old_pending_failed_and_stuck_rows(
         old_pending.id: EmailStatus.PENDING,
         old_failed.id: EmailStatus.FAILED,
         stuck_sending.id: EmailStatus.FAILED,
+        sending_now.id: EmailStatus.SENDING,
         new_pending.id: EmailStatus.PENDING,
         new_failed.id: EmailStatus.FAILED,
         old_sent.id: EmailStatus.SENT,
