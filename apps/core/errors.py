@@ -1,6 +1,7 @@
 """Domain errors raised by services. The API and the pages turn them into 4xx answers; the
 messages are translated and shown to the user as they are."""
 
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 
@@ -30,8 +31,9 @@ class Forbidden(DomainError):
     default_code = "forbidden"
 
 
-class NotFound(DomainError):
-    """Unknown, or outside what the user may see. HTTP 404."""
+class NotFound(DomainError, Http404):
+    """Unknown, or outside what the user may see. HTTP 404. Also an ``Http404``, so a page
+    whose selector refuses the object answers 404 instead of failing with a 500."""
 
     status_code = 404
     default_code = "not_found"

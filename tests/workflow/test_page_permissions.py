@@ -1,0 +1,773 @@
+"""Permission matrix of every server-rendered page and form action over the whole cast.
+
+Each case pins the exact status code and, where it redirects, the exact target; checks that
+the HTML carries nothing the viewer may not see; and that a refused POST changes nothing."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from django.contrib.messages import get_messages
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.dispatch import services as dispatch_services
+from apps.dispatch.models import Offer, OfferStatus
+from apps.notifications.models import Notification
+from apps.ratings.models import Rating
+from apps.service_requests import services as request_services
+from apps.service_requests.models import RequestEvent, ServiceRequest, Status
+from apps.service_requests.services import RequestInput
+from tests.volunteers.factories import make_volunteer
+
+ROLES = [
+    "anonymous",
+    "resident",
+    "other_resident",
+    "volunteer",
+    "other_volunteer",
+    "staff_a",
+    "station_staff_a1",
+    "staff_b",
+    "dispatcher",
+    "admin",
+]
+LOGGED_IN = frozenset(ROLES) - {"anonymous"}
+RESIDENTS = frozenset({"resident", "other_resident"})
+VOLUNTEERS = frozenset({"volunteer", "other_volunteer"})
+# Staff whose subtree holds the station of the resident's village (太平庄村, township A).
+STAFF_OF_MINE = frozenset({"staff_a", "station_staff_a1", "dispatcher", "admin"})
+ALL_STAFF = STAFF_OF_MINE | {"staff_b"}
+
+# The resident's request (太平庄村, township A) and the other resident's (码头村, township B).
+MY_TITLE, MY_ADDRESS, MY_PHONE = "帮忙修理漏水的水龙头", "太平庄村东街12号", "13912345678"
+THEIR_TITLE, THEIR_ADDRESS, THEIR_PHONE = "清理院内积雪", "码头村西街7号", "13698765432"
+MINE = (MY_TITLE, MY_ADDRESS, MY_PHONE)
+MY_CONTACT = (MY_ADDRESS, MY_PHONE)
+THEIRS = (THEIR_TITLE, THEIR_ADDRESS, THEIR_PHONE)
+
+# What each role must never find in any page while the resident's request is offered to both
+# volunteers (neither has accepted yet).
+NEVER_SEES: dict[str, tuple[str, ...]] = {
+    "anonymous": MINE + THEIRS,
+    "resident": THEIRS,
+    "other_resident": MINE,
+    "volunteer": MY_CONTACT + THEIRS,
+    "other_volunteer": MY_CONTACT + THEIRS,
+    "staff_a": THEIRS,
+    "station_staff_a1": THEIRS,
+    "staff_b": MINE,
+    "dispatcher": (),
+    "admin": (),
+}
+
+
+@pytest.fixture(autouse=True)
+def _page_test_settings(settings):  # type: ignore[no-untyped-def]
+    # Pages link their CSS through {% static %}; the manifest storage needs collectstatic.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    # The cast has nine users; the production hasher would spend seconds on each test.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def login_redirect(path: str) -> str:
+    return "/login/?next=" + quote(path, safe="/")
+
+
+def user_of(cast, role: str) -> User | None:  # type: ignore[no-untyped-def]
+    if role == "anonymous":
+        return None
+    who = getattr(cast, role)
+    return who.user if hasattr(who, "user") else who
+
+
+def client_as(client, cast, role: str):  # type: ignore[no-untyped-def]
+    user = user_of(cast, role)
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def _submit(*, requester: User, village, category, title: str, address: str, phone: str) -> ServiceRequest:  # type: ignore[no-untyped-def]
+    return request_services.request_submit(
+        data=RequestInput(
+            category=category,
+            title=title,
+            description="老人行动不便，需要帮忙。",
+            village=village,
+            address=address,
+            contact_name=requester.name,
+            contact_phone=phone,
+            urgency="normal",
+        ),
+        requester=requester,
+        entered_by=requester,
+    )
+
+
+@dataclass
+class World:
+    cast: Any
+    org: dict
+    mine: ServiceRequest
+    theirs: ServiceRequest
+    offers: dict[str, Offer] = field(default_factory=dict)
+
+    def reload(self) -> ServiceRequest:
+        return ServiceRequest.objects.get(id=self.mine.id)
+
+    def offer(self, role: str) -> Offer:
+        return Offer.objects.get(id=self.offers[role].id)
+
+    def advance(self, state: str) -> None:
+        """Move the resident's request to ``state`` through the services, as the real actors."""
+        steps = ["submitted", "queued", "offered", "accepted", "in_service", "completed"]
+        for step in steps[1 : steps.index(state) + 1]:
+            getattr(self, f"_to_{step}")()
+
+    def _to_queued(self) -> None:
+        request_services.request_review(request=self.reload(), actor=self.cast.staff_a, accept=True)
+
+    def _to_offered(self) -> None:
+        offers = dispatch_services.dispatch_directed(
+            request=self.reload(),
+            actor=self.cast.dispatcher,
+            volunteers=[self.cast.volunteer, self.cast.other_volunteer],
+        )
+        self.offers = {"volunteer": offers[0], "other_volunteer": offers[1]}
+
+    def _to_accepted(self) -> None:
+        dispatch_services.offer_accept(offer=self.offer("volunteer"), volunteer=self.cast.volunteer)
+
+    def _to_in_service(self) -> None:
+        dispatch_services.offer_check_in(offer=self.offer("volunteer"), volunteer=self.cast.volunteer)
+        Offer.objects.filter(id=self.offers["volunteer"].id).update(
+            checked_in_at=timezone.now() - timedelta(hours=1, minutes=5)
+        )
+
+    def _to_completed(self) -> None:
+        dispatch_services.offer_complete(offer=self.offer("volunteer"), volunteer=self.cast.volunteer, report="已修好")
+
+
+@pytest.fixture
+def world(cast, org) -> World:  # type: ignore[no-untyped-def]
+    mine = _submit(
+        requester=cast.resident,
+        village=org["village_a1"],
+        category=org["category"],
+        title=MY_TITLE,
+        address=MY_ADDRESS,
+        phone=MY_PHONE,
+    )
+    theirs = _submit(
+        requester=cast.other_resident,
+        village=org["village_b1"],
+        category=org["category"],
+        title=THEIR_TITLE,
+        address=THEIR_ADDRESS,
+        phone=THEIR_PHONE,
+    )
+    return World(cast=cast, org=org, mine=mine, theirs=theirs)
+
+
+def db_state() -> dict[str, object]:
+    """Everything a page action could change."""
+    return {
+        "users": list(User.objects.order_by("id").values_list("id", "is_active")),
+        "requests": list(
+            ServiceRequest.objects.order_by("id").values_list(
+                "id", "status", "status_reason", "volunteers_accepted", "status_changed_at"
+            )
+        ),
+        "events": list(RequestEvent.objects.order_by("id").values_list("id", "to_status")),
+        "offers": list(
+            Offer.objects.order_by("id").values_list(
+                "id", "status", "responded_at", "checked_in_at", "checked_out_at", "hours", "report", "response_note"
+            )
+        ),
+        "ratings": list(Rating.objects.order_by("id").values_list("id", "request_id", "score")),
+        "notifications": list(Notification.objects.order_by("id").values_list("id", "read_at")),
+    }
+
+
+def assert_nothing_leaked(html: str, role: str) -> None:
+    leaked = [secret for secret in NEVER_SEES[role] if secret in html]
+    assert leaked == [], f"{role} was shown {leaked}"
+
+
+# ---------------------------------------------------------------- GET of every page
+
+HOME_FOR = {
+    **dict.fromkeys(RESIDENTS, "/r/requests/"),
+    **dict.fromkeys(VOLUNTEERS, "/v/offers/"),
+    **dict.fromkeys(ALL_STAFF, "/s/queue/"),
+}
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str
+    url: Callable[[World], str]
+    allowed: frozenset[str]
+    # Where an allowed role is redirected (None: the page itself, 200).
+    redirect_for: dict[str, str] | None = None
+    public: bool = False
+
+
+PAGES = [
+    Page("home", lambda w: "/", LOGGED_IN, redirect_for=HOME_FOR),
+    Page("login", lambda w: "/login/", frozenset(ROLES), public=True),
+    Page("my_requests", lambda w: "/r/requests/", LOGGED_IN),
+    Page("request_new", lambda w: "/r/requests/new/", LOGGED_IN),
+    Page("request_detail", lambda w: f"/r/requests/{w.mine.id}/", frozenset({"resident"})),
+    Page("request_detail_unknown", lambda w: "/r/requests/987654/", frozenset()),
+    Page("volunteer_offers", lambda w: "/v/offers/", VOLUNTEERS),
+    Page("volunteer_tasks", lambda w: "/v/tasks/", VOLUNTEERS),
+    Page("staff_queue_todo", lambda w: "/s/queue/", ALL_STAFF),
+    Page("staff_queue_active", lambda w: "/s/queue/?tab=active", ALL_STAFF),
+    Page("staff_queue_done", lambda w: "/s/queue/?tab=done&page=2", ALL_STAFF),
+    Page("staff_request_new", lambda w: "/s/requests/new/", ALL_STAFF),
+    Page("staff_request_detail", lambda w: f"/s/requests/{w.mine.id}/", STAFF_OF_MINE),
+    Page(
+        "staff_request_detail_widened",
+        lambda w: f"/s/requests/{w.mine.id}/?category=&township=&village=x",
+        STAFF_OF_MINE,
+    ),
+    Page(
+        "staff_request_detail_township_b",
+        lambda w: f"/s/requests/{w.theirs.id}/",
+        frozenset({"staff_b", "dispatcher", "admin"}),
+    ),
+    Page("notifications_inbox", lambda w: "/notifications/", LOGGED_IN),
+    Page("notifications_badge", lambda w: "/notifications/badge/", LOGGED_IN),
+]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_page_get_is_scoped_and_leaks_nothing(client, world, page: Page, role: str) -> None:
+    world.advance("offered")
+    url = page.url(world)
+    response = client_as(client, world.cast, role).get(url)
+    if role == "anonymous" and not page.public:
+        assert response.status_code == 302
+        assert response["Location"] == login_redirect(url)
+    elif role not in page.allowed:
+        assert response.status_code == 404
+    elif page.redirect_for is not None:
+        assert response.status_code == 302
+        assert response["Location"] == page.redirect_for[role]
+    else:
+        assert response.status_code == 200
+    assert_nothing_leaked(response.content.decode(), role)
+
+
+def test_resident_sees_own_request_in_full(client, world) -> None:
+    world.advance("offered")
+    html = client_as(client, world.cast, "resident").get(f"/r/requests/{world.mine.id}/").content.decode()
+    for text in (*MINE, "已派单", "已提交", "待派单"):
+        assert text in html
+
+
+def candidate(volunteer) -> str:  # type: ignore[no-untyped-def]
+    return f'name="volunteer_ids" value="{volunteer.id}"'
+
+
+def test_staff_in_scope_see_the_resident_contact_and_candidate_volunteers(client, world) -> None:
+    world.advance("queued")
+    cast = world.cast
+    html = client_as(client, cast, "staff_a").get(f"/s/requests/{world.mine.id}/").content.decode()
+    assert MY_ADDRESS in html and MY_PHONE in html
+    # Candidates are listed by number and masked name only.
+    assert candidate(cast.volunteer) in html and candidate(cast.other_volunteer) in html
+    assert "张*明" in html and "张小明" not in html
+    assert cast.volunteer.user.phone not in html
+
+
+def test_village_station_only_offers_its_own_villages_volunteers(client, world) -> None:
+    world.advance("queued")
+    cast = world.cast
+    html = client_as(client, cast, "station_staff_a1").get(f"/s/requests/{world.mine.id}/").content.decode()
+    assert candidate(cast.volunteer) in html
+    assert candidate(cast.other_volunteer) not in html
+
+
+@pytest.mark.parametrize(("role", "shown"), [("staff_a", False), ("station_staff_a1", False), ("dispatcher", True)])
+def test_widening_the_candidate_filter_never_leaves_the_staff_area(client, world, role: str, shown: bool) -> None:
+    world.advance("queued")
+    volunteer_b = make_volunteer(township=world.org["township_b"], categories=[world.org["category"]], name="马军")
+    url = f"/s/requests/{world.mine.id}/?township={world.org['township_b'].id}&category="
+    html = client_as(client, world.cast, role).get(url).content.decode()
+    assert (candidate(volunteer_b) in html) is shown
+    assert (volunteer_b.volunteer_number in html) is shown
+
+
+def test_staff_b_queue_lists_only_township_b(client, world) -> None:
+    html = client_as(client, world.cast, "staff_b").get("/s/queue/").content.decode()
+    assert THEIR_TITLE in html and MY_TITLE not in html
+    html = client_as(client, world.cast, "dispatcher").get("/s/queue/").content.decode()
+    assert THEIR_TITLE in html and MY_TITLE in html
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/r/requests/{id}/rate/",
+        "/r/requests/{id}/cancel/",
+        "/v/offers/{offer}/accept/",
+        "/s/requests/{id}/review/",
+        "/s/requests/{id}/dispatch/",
+        "/s/requests/{id}/cancel/",
+        "/s/requests/{id}/rate/",
+        "/notifications/read-all/",
+        "/elder-mode/",
+    ],
+)
+def test_get_on_a_form_action_is_refused_without_change(client, world, url: str) -> None:
+    world.advance("offered")
+    url = url.format(id=world.mine.id, offer=world.offers["volunteer"].id)
+    before = db_state()
+    owner = "volunteer" if "/v/" in url else "resident" if "/r/" in url else "staff_a"
+    assert client_as(client, world.cast, owner).get(url).status_code == 405
+    assert db_state() == before
+
+
+# ---------------------------------------------------------------- volunteer contact data over a task's life
+
+
+def _volunteer_pages(client, cast, role: str) -> str:  # type: ignore[no-untyped-def]
+    c = client_as(client, cast, role)
+    pages = [c.get("/v/offers/"), c.get("/v/tasks/"), c.get("/notifications/")]
+    assert [p.status_code for p in pages] == [200, 200, 200]
+    return "".join(p.content.decode() for p in pages)
+
+
+@pytest.mark.parametrize(
+    ("state", "volunteer_sees_contact"),
+    [("offered", False), ("accepted", True), ("in_service", True), ("completed", False)],
+)
+def test_only_the_accepted_volunteer_sees_contact_while_the_task_is_active(
+    client, world, state: str, volunteer_sees_contact: bool
+) -> None:
+    world.advance(state)
+    html = _volunteer_pages(client, world.cast, "volunteer")
+    assert MY_TITLE in html
+    for secret in MY_CONTACT:
+        assert (secret in html) is volunteer_sees_contact, (state, secret)
+    # The other volunteer was offered it too; once the place was taken their offer was withdrawn.
+    html = _volunteer_pages(client, world.cast, "other_volunteer")
+    assert all(secret not in html for secret in MY_CONTACT)
+    assert (f"offer-{world.offers['other_volunteer'].id}" in html) is (state == "offered")
+
+
+def test_volunteer_loses_contact_when_the_request_is_cancelled(client, world) -> None:
+    world.advance("accepted")
+    dispatch_services.request_cancel(request=world.reload(), actor=world.cast.resident, reason="不需要了")
+    html = _volunteer_pages(client, world.cast, "volunteer")
+    assert all(secret not in html for secret in MY_CONTACT)
+
+
+# ---------------------------------------------------------------- POST of every form action
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    state: str
+    url: Callable[[World], str]
+    data: Callable[[World], dict[str, Any]]
+    allowed: frozenset[str]
+    # For an allowed role: where it lands, the message it sees, and what it changed.
+    redirect: Callable[[World], str]
+    success: str
+    changed: Callable[[World], None]
+
+
+def _request_is(status: str) -> Callable[[World], None]:
+    def check(w: World) -> None:
+        assert w.reload().status == status
+
+    return check
+
+
+def _offer_is(status: str, request_status: str) -> Callable[[World], None]:
+    def check(w: World) -> None:
+        assert w.offer("volunteer").status == status
+        assert w.reload().status == request_status
+
+    return check
+
+
+def _rated(score: int, on_behalf: bool) -> Callable[[World], None]:
+    def check(w: World) -> None:
+        rating = Rating.objects.get(request_id=w.mine.id)
+        assert (rating.score, rating.on_behalf, rating.tags) == (score, on_behalf, ["friendly"])
+        assert w.reload().status == Status.CLOSED
+
+    return check
+
+
+def _dispatched(w: World) -> None:
+    assert w.reload().status == Status.OFFERED
+    assert list(Offer.objects.filter(request=w.mine).values_list("volunteer_id", "status")) == [
+        (w.cast.volunteer.id, OfferStatus.OFFERED)
+    ]
+
+
+def _offer_url(verb: str) -> Callable[[World], str]:
+    return lambda w: f"/v/offers/{w.offers['volunteer'].id}/{verb}/"
+
+
+ACTIONS = [
+    Action(
+        "request_rate",
+        "completed",
+        lambda w: f"/r/requests/{w.mine.id}/rate/",
+        lambda w: {"score": "5", "tags": ["friendly"], "comment": "谢谢"},
+        frozenset({"resident"}),
+        lambda w: f"/r/requests/{w.mine.id}/",
+        "感谢您的评价！",
+        _rated(5, on_behalf=False),
+    ),
+    Action(
+        "request_cancel",
+        "offered",
+        lambda w: f"/r/requests/{w.mine.id}/cancel/",
+        lambda w: {"reason": "已经修好了"},
+        frozenset({"resident"}),
+        lambda w: f"/r/requests/{w.mine.id}/",
+        "需求已取消。",
+        _request_is(Status.CANCELLED),
+    ),
+    Action(
+        "offer_accept",
+        "offered",
+        _offer_url("accept"),
+        lambda w: {},
+        frozenset({"volunteer"}),
+        lambda w: "/v/tasks/",
+        "接单成功！请按时前往服务。",
+        _offer_is(OfferStatus.ACCEPTED, Status.ACCEPTED),
+    ),
+    Action(
+        "offer_decline",
+        "offered",
+        _offer_url("decline"),
+        lambda w: {"reason": "今天不在家"},
+        frozenset({"volunteer"}),
+        lambda w: "/v/offers/",
+        "已婉拒，感谢您的答复。",
+        _offer_is(OfferStatus.DECLINED, Status.OFFERED),
+    ),
+    Action(
+        "offer_arrive",
+        "accepted",
+        _offer_url("arrive"),
+        lambda w: {},
+        frozenset({"volunteer"}),
+        lambda w: "/v/tasks/",
+        "已签到，服务计时开始。",
+        _offer_is(OfferStatus.IN_SERVICE, Status.IN_SERVICE),
+    ),
+    Action(
+        "offer_complete",
+        "in_service",
+        _offer_url("complete"),
+        lambda w: {"report": "已更换阀芯"},
+        frozenset({"volunteer"}),
+        lambda w: "/v/tasks/",
+        "服务已完成，辛苦了！",
+        _offer_is(OfferStatus.COMPLETED, Status.COMPLETED),
+    ),
+    Action(
+        "offer_release",
+        "accepted",
+        _offer_url("release"),
+        lambda w: {"reason": "临时生病"},
+        frozenset({"volunteer"}),
+        lambda w: "/v/tasks/",
+        "已告知工作人员，工单将重新派单。",
+        _offer_is(OfferStatus.RELEASED, Status.QUEUED),
+    ),
+    Action(
+        "staff_review",
+        "submitted",
+        lambda w: f"/s/requests/{w.mine.id}/review/",
+        lambda w: {"decision": "accept", "reason": ""},
+        STAFF_OF_MINE,
+        lambda w: f"/s/requests/{w.mine.id}/",
+        "已受理，进入待派单。",
+        _request_is(Status.QUEUED),
+    ),
+    Action(
+        "staff_reject",
+        "submitted",
+        lambda w: f"/s/requests/{w.mine.id}/review/",
+        lambda w: {"decision": "reject", "reason": "不属于志愿服务范围"},
+        STAFF_OF_MINE,
+        lambda w: f"/s/requests/{w.mine.id}/",
+        "已不予受理，群众会收到原因。",
+        _request_is(Status.REJECTED),
+    ),
+    Action(
+        "staff_dispatch",
+        "queued",
+        lambda w: f"/s/requests/{w.mine.id}/dispatch/",
+        lambda w: {"volunteer_ids": [str(w.cast.volunteer.id)]},
+        STAFF_OF_MINE,
+        lambda w: f"/s/requests/{w.mine.id}/",
+        "已派单，等待志愿者接单。",
+        _dispatched,
+    ),
+    Action(
+        "staff_cancel",
+        "offered",
+        lambda w: f"/s/requests/{w.mine.id}/cancel/",
+        lambda w: {"reason": "群众来电取消"},
+        STAFF_OF_MINE,
+        lambda w: f"/s/requests/{w.mine.id}/",
+        "工单已取消。",
+        _request_is(Status.CANCELLED),
+    ),
+    Action(
+        "staff_rate",
+        "completed",
+        lambda w: f"/s/requests/{w.mine.id}/rate/",
+        lambda w: {"score": "4", "tags": ["friendly"], "comment": "回访：满意"},
+        STAFF_OF_MINE,
+        lambda w: f"/s/requests/{w.mine.id}/",
+        "已代群众评价。",
+        _rated(4, on_behalf=True),
+    ),
+]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("action", ACTIONS, ids=lambda a: a.name)
+def test_form_action_is_scoped_and_refusal_changes_nothing(client, world, action: Action, role: str) -> None:
+    world.advance(action.state)
+    url = action.url(world)
+    before = db_state()
+    response = client_as(client, world.cast, role).post(url, action.data(world))
+    if role not in action.allowed:
+        if role == "anonymous":
+            assert response.status_code == 302
+            assert response["Location"] == login_redirect(url)
+        else:
+            assert response.status_code == 404
+        assert db_state() == before
+        return
+    assert response.status_code == 302
+    assert response["Location"] == action.redirect(world)
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [action.success]
+    action.changed(world)
+
+
+@pytest.mark.parametrize("action", ACTIONS, ids=lambda a: a.name)
+def test_form_action_in_the_wrong_state_is_refused_with_a_message(client, world, action: Action) -> None:
+    """Allowed users repeating an action, or acting too early, get a message and no change."""
+    state_after = {
+        "submitted": "queued",
+        "queued": "offered",
+        "offered": "completed",
+        "accepted": "completed",
+        "in_service": "completed",
+        "completed": "offered",
+    }[action.state]
+    world.advance(state_after)
+    role = next(r for r in ("resident", "volunteer", "station_staff_a1") if r in action.allowed)
+    url = action.url(world)
+    before = db_state()
+    response = client_as(client, world.cast, role).post(url, action.data(world))
+    assert response.status_code == 302
+    messages = [(m.level_tag, str(m)) for m in get_messages(response.wsgi_request)]
+    assert len(messages) == 1 and messages[0][0] == "error", messages
+    assert db_state() == before
+
+
+# ---------------------------------------------------------------- forms that create
+
+
+def _request_form(w: World, village_key: str = "village_a1") -> dict[str, str]:
+    return {
+        "category": str(w.org["category"].id),
+        "title": "陪同老人去医院复查",
+        "description": "需要一位志愿者陪同前往市医院。",
+        "village": str(w.org[village_key].id),
+        "address": "太平庄村南街3号",
+        "contact_name": "王秀兰",
+        "contact_phone": "0312-3456789",
+        "urgency": "urgent",
+        "volunteers_needed": "1",
+        "window_start": "",
+        "window_end": "",
+    }
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_request_new_form_submits_for_any_logged_in_user(client, world, role: str) -> None:
+    before = db_state()
+    response = client_as(client, world.cast, role).post("/r/requests/new/", _request_form(world))
+    if role == "anonymous":
+        assert response.status_code == 302
+        assert response["Location"] == login_redirect("/r/requests/new/")
+        assert db_state() == before
+        return
+    created = ServiceRequest.objects.get(title="陪同老人去医院复查")
+    assert response.status_code == 302
+    assert response["Location"] == f"/r/requests/{created.id}/"
+    assert (created.requester, created.entered_by, created.channel) == (user_of(world.cast, role),) * 2 + ("web",)
+    assert (created.station, created.contact_phone, created.status) == (
+        world.org["station_a1"],
+        "03123456789",
+        Status.SUBMITTED,
+    )
+
+
+def test_request_new_form_with_errors_shows_them_and_creates_nothing(client, world) -> None:
+    before = db_state()
+    data = {
+        **_request_form(world),
+        "contact_phone": "12345",
+        "window_start": "2030-01-02T10:00",
+        "window_end": "2030-01-02T09:00",
+    }
+    response = client_as(client, world.cast, "resident").post("/r/requests/new/", data)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "请输入手机号码或带区号的固定电话。" in html and "结束时间须晚于开始时间。" in html
+    assert db_state() == before
+
+
+STAFF_NEW_EXPECTED = {
+    # role → (status, request created?)
+    "anonymous": (302, False),
+    "resident": (404, False),
+    "other_resident": (404, False),
+    "volunteer": (404, False),
+    "other_volunteer": (404, False),
+    "staff_a": (302, True),
+    "station_staff_a1": (302, True),
+    "staff_b": (200, False),  # 太平庄村 is outside 码头镇: the form says so
+    "dispatcher": (302, True),
+    "admin": (302, True),
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_staff_request_new_on_behalf_only_inside_the_staff_area(client, world, role: str) -> None:
+    data = {**_request_form(world), "requester_name": "郭大爷", "requester_phone": "13566667777", "channel": "phone"}
+    before = db_state()
+    response = client_as(client, world.cast, role).post("/s/requests/new/", data)
+    status, creates = STAFF_NEW_EXPECTED[role]
+    assert response.status_code == status
+    if not creates:
+        assert db_state() == before
+        if role == "anonymous":
+            assert response["Location"] == login_redirect("/s/requests/new/")
+        if status == 200:
+            assert "该村/社区不在您的服务范围内。" in response.content.decode()
+        return
+    created = ServiceRequest.objects.get(title="陪同老人去医院复查")
+    assert response["Location"] == f"/s/requests/{created.id}/"
+    assert (created.requester.name, created.requester.phone, created.channel) == ("郭大爷", "13566667777", "phone")
+    assert created.entered_by == user_of(world.cast, role)
+
+
+@pytest.mark.parametrize(
+    ("role", "volunteer_key"),
+    [("station_staff_a1", "other_volunteer"), ("staff_a", "volunteer_b"), ("staff_b", "volunteer_b")],
+)
+def test_dispatch_to_a_volunteer_outside_the_staff_area_is_refused(
+    client, world, role: str, volunteer_key: str
+) -> None:
+    world.advance("queued")
+    volunteer_b = make_volunteer(township=world.org["township_b"], categories=[world.org["category"]], name="马军")
+    chosen = volunteer_b if volunteer_key == "volunteer_b" else world.cast.other_volunteer
+    before = db_state()
+    response = client_as(client, world.cast, role).post(
+        f"/s/requests/{world.mine.id}/dispatch/", {"volunteer_ids": [str(chosen.id)]}
+    )
+    if role == "staff_b":
+        assert response.status_code == 404
+    else:
+        assert response.status_code == 302
+        assert [str(m) for m in get_messages(response.wsgi_request)] == ["所选志愿者不存在或不在您的服务范围内。"]
+    assert db_state() == before
+
+
+@pytest.mark.parametrize(
+    "data",
+    [{}, {"volunteer_ids": ["abc"]}, {"volunteer_ids": ["987654"]}],
+    ids=["none", "not_a_number", "unknown"],
+)
+def test_dispatch_with_bad_input_is_refused_with_a_message(client, world, data: dict) -> None:
+    world.advance("queued")
+    before = db_state()
+    response = client_as(client, world.cast, "staff_a").post(f"/s/requests/{world.mine.id}/dispatch/", data)
+    assert response.status_code == 302
+    assert len(list(get_messages(response.wsgi_request))) == 1
+    assert db_state() == before
+
+
+def test_unknown_offer_verb_is_404(client, world) -> None:
+    world.advance("offered")
+    before = db_state()
+    response = client_as(client, world.cast, "volunteer").post(f"/v/offers/{world.offers['volunteer'].id}/steal/")
+    assert response.status_code == 404
+    assert db_state() == before
+
+
+# ---------------------------------------------------------------- forms every page carries
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_read_all_marks_only_the_users_own_notifications(client, world, role: str) -> None:
+    world.advance("offered")
+    before = db_state()
+    user = user_of(world.cast, role)
+    others_before = list(Notification.objects.exclude(recipient=user).order_by("id").values_list("id", "read_at"))
+    response = client_as(client, world.cast, role).post("/notifications/read-all/")
+    if role == "anonymous":
+        assert response.status_code == 302
+        assert response["Location"] == login_redirect("/notifications/read-all/")
+        assert db_state() == before
+        return
+    assert response.status_code == 302
+    assert response["Location"] == "/notifications/"
+    user = user_of(world.cast, role)
+    # The centre's dispatchers and the admin are not sent per-request messages.
+    assert Notification.objects.filter(recipient=user).exists() is (role not in {"dispatcher", "admin"})
+    assert not Notification.objects.filter(recipient=user, read_at__isnull=True).exists()
+    assert others_before == list(
+        Notification.objects.exclude(recipient=user).order_by("id").values_list("id", "read_at")
+    )
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_elder_mode_toggles_a_cookie_and_refuses_foreign_redirects(client, world, role: str) -> None:
+    c = client_as(client, world.cast, role)
+    before = db_state()
+    response = c.post("/elder-mode/", {"next": "/r/requests/"})
+    assert (response.status_code, response["Location"]) == (302, "/r/requests/")
+    assert response.cookies["elder_mode"].value == "1"
+    response = c.post("/elder-mode/", {"next": "https://evil.example/phish"})
+    assert (response.status_code, response["Location"]) == (302, "/")
+    assert response.cookies["elder_mode"].value == "0"
+    response = c.post("/i18n/setlang/", {"language": "en", "next": "/login/"})
+    assert (response.status_code, response["Location"]) == (302, "/login/")
+    assert db_state() == before
+
+
+@pytest.mark.parametrize("role", sorted(LOGGED_IN))
+def test_logout_ends_the_session(client, world, role: str) -> None:
+    c = client_as(client, world.cast, role)
+    response = c.post("/logout/")
+    assert (response.status_code, response["Location"]) == (302, "/login/")
+    assert c.get("/r/requests/")["Location"] == login_redirect("/r/requests/")
