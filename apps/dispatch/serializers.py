@@ -1,6 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from apps.core.filters import MAX_ID
 from apps.core.masking import mask_name
 from apps.service_requests.models import ServiceRequest
 
@@ -10,7 +11,7 @@ from .selectors import volunteer_sees_contact
 
 class DispatchInput(serializers.Serializer):
     volunteer_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
         min_length=1,
         max_length=50,
         help_text=_("志愿者ID（志愿者列表中的 id）"),

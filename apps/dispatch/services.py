@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.utils.translation import ngettext
 
 from apps.accounts.models import User
@@ -110,7 +111,10 @@ def dispatch_directed(
     return offers
 
 
-def _closed_message(status: str) -> str:
+def _closed_message(status: str, request: ServiceRequest | None = None) -> str:
+    if request is not None and request.status == Status.CANCELLED:
+        # Cancelling withdraws the offers too; "someone else took it" would be untrue.
+        return _("该需求已取消。")
     if status == OfferStatus.WITHDRAWN:
         return _("手慢了，这个需求已经有志愿者接单了。")
     if status == OfferStatus.EXPIRED:
@@ -126,7 +130,7 @@ def offer_accept(*, offer: Offer, volunteer: VolunteerProfile) -> Offer:
         request, offer = _lock(offer)
         now = timezone.now()
         if offer.status != OfferStatus.OFFERED:
-            raise Conflict(_closed_message(offer.status), code="offer_closed")
+            raise Conflict(_closed_message(offer.status, request), code="offer_closed")
         if offer.expires_at <= now:
             raise Conflict(_closed_message(OfferStatus.EXPIRED), code="offer_expired")
         request = request_services.request_record_acceptance(request_id=request.id, actor=volunteer.user)
@@ -140,13 +144,13 @@ def offer_accept(*, offer: Offer, volunteer: VolunteerProfile) -> Offer:
                 )
             )
             Offer.objects.filter(id__in=[oid for oid, _uid in others]).update(
-                status=OfferStatus.WITHDRAWN, responded_at=now, response_note=_("已满员")
+                status=OfferStatus.WITHDRAWN, responded_at=now, response_note=gettext_noop("已满员")
             )
             notify(
                 recipient_ids=[uid for _oid, uid in others],
                 kind=Kind.OFFER_CLOSED,
                 request_id=request.id,
-                params=_notice(request, reason=_("所需志愿者已满员，感谢您的关注。")),
+                params=_notice(request, reason=gettext_noop("所需志愿者已满员，感谢您的关注。")),
             )
         params = _notice(request, volunteer=f"{volunteer.user.masked_name}（{volunteer.volunteer_number}）")
         notify(
@@ -163,7 +167,7 @@ def offer_decline(*, offer: Offer, volunteer: VolunteerProfile, reason: str = ""
     with transaction.atomic():
         request, offer = _lock(offer)
         if offer.status != OfferStatus.OFFERED:
-            raise Conflict(_closed_message(offer.status), code="offer_closed")
+            raise Conflict(_closed_message(offer.status, request), code="offer_closed")
         _offer_transition(
             offer=offer,
             from_status=OfferStatus.OFFERED,
@@ -181,7 +185,7 @@ def _live_offers_remain(request: ServiceRequest) -> bool:
 
 def _return_if_no_live_offers(request: ServiceRequest) -> None:
     if request.status == Status.OFFERED and not _live_offers_remain(request):
-        request_services.request_return_to_queue(request=request, reason=_("邀请均已婉拒或过期，退回待派单"))
+        request_services.request_return_to_queue(request=request, reason=gettext_noop("邀请均已婉拒或过期，退回待派单"))
 
 
 def offers_expire(*, now=None) -> int:  # type: ignore[no-untyped-def]
@@ -239,7 +243,7 @@ def offer_complete(*, offer: Offer, volunteer: VolunteerProfile, report: str = "
             report=report,
         )
         if not Offer.objects.filter(request=request, status__in=HOLDS_PLACE).exists():
-            request_services.request_complete(request=request, actor=volunteer.user, reason=_("志愿者已全部完成服务"))
+            request_services.request_complete(request=request, actor=volunteer.user, reason=gettext_noop("志愿者已全部完成服务"))
     return offer
 
 
@@ -270,7 +274,7 @@ def offer_release(*, offer: Offer, volunteer: VolunteerProfile, reason: str) -> 
 
 def request_cancel(*, request: ServiceRequest, actor: User, reason: str) -> ServiceRequest:
     """Cancel a request (by its requester or its staff) and withdraw every open offer."""
-    reason = reason.strip() or _("群众取消")
+    reason = reason.strip() or gettext_noop("群众取消")
     with transaction.atomic():
         locked = request_services.request_lock(request_id=request.id)
         request_services.request_cancelled(request=locked, actor=actor, reason=reason)

@@ -10,7 +10,8 @@ from .models import Kind
 def render(kind: str, params: dict[str, Any], request_id: int | None) -> tuple[str, str]:
     """Return (title, body) for a notification, in the active language."""
     title_text = params.get("title", "")
-    reason = params.get("reason", "")
+    # System reasons are stored as source text and translated for the reader (see RequestEvent).
+    reason = _(params["reason"]) if params.get("reason") else ""
     ref = f"#{request_id}" if request_id else ""
     bodies = {
         Kind.RECEIVED: _("您的需求 %(ref)s「%(title)s」已收到，我们会尽快审核。"),

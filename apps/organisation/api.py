@@ -3,6 +3,8 @@ from rest_framework import mixins
 from rest_framework.permissions import AllowAny
 from rest_framework.viewsets import GenericViewSet
 
+from apps.core.filters import IdFilter
+
 from .models import Place
 from .selectors import active_categories
 from .serializers import CategoryOutput, PlaceOutput
@@ -21,7 +23,7 @@ class CategoryViewSet(mixins.ListModelMixin, GenericViewSet):
 
 class PlaceFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=Place.Kind.choices)
-    parent = django_filters.NumberFilter(field_name="parent_id")
+    parent = IdFilter(field_name="parent_id")
 
     class Meta:
         model = Place

@@ -1,6 +1,9 @@
 """Reads of the organisation tree and reference data."""
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+
+from apps.core.errors import DomainError
 
 from .models import OrgNode, Place, ServiceCategory
 
@@ -22,9 +25,12 @@ def org_root() -> OrgNode:
 
 def station_for_village(*, village: Place) -> OrgNode:
     """The station that owns a village; the township office when the village has no station."""
-    node = OrgNode.objects.filter(kind=OrgNode.Kind.VILLAGE_STATION, place=village).first()
+    node = (
+        OrgNode.objects.filter(kind=OrgNode.Kind.VILLAGE_STATION, place=village).first()
+        or OrgNode.objects.filter(kind=OrgNode.Kind.TOWNSHIP_OFFICE, place_id=village.parent_id).first()
+    )
     if node is None:
-        node = OrgNode.objects.get(kind=OrgNode.Kind.TOWNSHIP_OFFICE, place_id=village.parent_id)
+        raise DomainError(_("该村/社区尚未设立实践站，请联系所在乡镇。"), code="no_station")
     return node
 
 

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from encrypted_fields.fields import EncryptedCharField
@@ -162,3 +163,9 @@ class RequestEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request_id}: {self.from_status} → {self.to_status}"
+
+    @property
+    def display_reason(self) -> str:
+        """Reasons the system writes are stored as untranslated source text and translated
+        for each reader; reasons people type pass through unchanged."""
+        return gettext(self.reason) if self.reason else ""

@@ -29,8 +29,11 @@ def requests_of_requester(*, user: User) -> QuerySet[ServiceRequest]:
 def requests_visible_to(*, user: User) -> QuerySet[ServiceRequest]:
     """What the requests list shows: staff see their area, everyone else their own requests.
     Volunteers see the requests they were offered through their offers, not here."""
-    if user.is_superuser or user.staff_node_id is not None:
+    if user.is_superuser:
         return requests_managed_by(user=user)
+    if user.staff_node_id is not None:
+        # Staff are residents too: their own requests stay theirs wherever they live.
+        return requests_managed_by(user=user) | requests_of_requester(user=user)
     return requests_of_requester(user=user)
 
 

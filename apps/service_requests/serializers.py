@@ -1,3 +1,5 @@
+from datetime import UTC, datetime
+
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -6,6 +8,19 @@ from apps.core.masking import mask_name
 from apps.organisation.models import Place, ServiceCategory
 
 from .models import Channel, RequestEvent, ServiceRequest, Urgency
+
+
+class StorableDateTimeField(serializers.DateTimeField):
+    """A time the database can store. It keeps UTC, and DRF lets a naive time near year 1
+    through (or crashes on it while checking it), which then fails with OverflowError: a 500."""
+
+    def enforce_timezone(self, value: datetime) -> datetime:
+        try:
+            aware = super().enforce_timezone(value)
+            aware.astimezone(UTC)
+        except OverflowError:
+            self.fail("overflow")
+        return aware
 
 
 class RequestCreateInput(serializers.Serializer):
@@ -18,8 +33,8 @@ class RequestCreateInput(serializers.Serializer):
     contact_phone = serializers.CharField(max_length=20)
     urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.NORMAL)
     volunteers_needed = serializers.IntegerField(min_value=1, max_value=20, default=1)
-    window_start = serializers.DateTimeField(required=False, allow_null=True)
-    window_end = serializers.DateTimeField(required=False, allow_null=True)
+    window_start = StorableDateTimeField(required=False, allow_null=True)
+    window_end = StorableDateTimeField(required=False, allow_null=True)
     latitude = serializers.DecimalField(
         max_digits=9, decimal_places=6, min_value=-90, max_value=90, required=False, allow_null=True
     )
@@ -98,6 +113,7 @@ class EventOutput(serializers.ModelSerializer):
     from_status_display = serializers.SerializerMethodField()
     to_status_display = serializers.CharField(source="get_to_status_display")
     actor = serializers.SerializerMethodField()
+    reason = serializers.CharField(source="display_reason")
 
     class Meta:
         model = RequestEvent

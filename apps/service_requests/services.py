@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.utils.translation import ngettext
 
 from apps.accounts.models import User
@@ -127,7 +128,7 @@ def request_submit(
         )
         notify(recipient_ids=[requester.id], kind=Kind.RECEIVED, request_id=request.id, params=_notice(request))
         if data.category.auto_accept:
-            transition(request=request, to_status=Status.QUEUED, actor=None, reason=_("该类别自动受理"))
+            transition(request=request, to_status=Status.QUEUED, actor=None, reason=gettext_noop("该类别自动受理"))
             notify(recipient_ids=[requester.id], kind=Kind.QUEUED, request_id=request.id, params=_notice(request))
         else:
             notify(
@@ -199,7 +200,7 @@ def request_record_acceptance(*, request_id: int, actor: User) -> ServiceRequest
         raise Conflict(_("手慢了，这个需求已经有志愿者接单了。"), code="already_taken")
     request = ServiceRequest.objects.select_related("station").get(id=request_id)
     if request.volunteers_accepted == request.volunteers_needed:
-        transition(request=request, to_status=Status.ACCEPTED, actor=actor, reason=_("所需志愿者已全部接单"))
+        transition(request=request, to_status=Status.ACCEPTED, actor=actor, reason=gettext_noop("所需志愿者已全部接单"))
     return request
 
 
@@ -233,7 +234,7 @@ def request_return_to_queue(*, request: ServiceRequest, reason: str) -> bool:
 def request_start_service(*, request: ServiceRequest, actor: User) -> None:
     """The first accepted volunteer checked in."""
     if request.status == Status.ACCEPTED:
-        transition(request=request, to_status=Status.IN_SERVICE, actor=actor, reason=_("志愿者已到达"))
+        transition(request=request, to_status=Status.IN_SERVICE, actor=actor, reason=gettext_noop("志愿者已到达"))
         notify(
             recipient_ids=[request.requester_id], kind=Kind.IN_SERVICE, request_id=request.id, params=_notice(request)
         )
@@ -268,7 +269,7 @@ def request_mark_rated(*, request: ServiceRequest, actor: User) -> None:
         request=request,
         to_status=Status.CLOSED,
         actor=actor,
-        reason=_("已评价，工单办结"),
+        reason=gettext_noop("已评价，工单办结"),
         expected_status=Status.RATED,
     )
 

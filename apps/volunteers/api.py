@@ -3,6 +3,7 @@ from rest_framework import mixins
 from rest_framework.permissions import IsAuthenticated
 
 from apps.core.api import ScopedViewSet
+from apps.core.filters import IdFilter
 from apps.core.permissions import IsOrgStaff
 
 from .models import VolunteerProfile
@@ -11,9 +12,9 @@ from .serializers import VolunteerOutput
 
 
 class VolunteerFilter(django_filters.FilterSet):
-    category = django_filters.NumberFilter(field_name="categories__id")
-    township = django_filters.NumberFilter(field_name="home_township_id")
-    village = django_filters.NumberFilter(field_name="home_village_id")
+    category = IdFilter(field_name="categories__id")
+    township = IdFilter(field_name="home_township_id")
+    village = IdFilter(field_name="home_village_id")
     verified = django_filters.BooleanFilter(field_name="is_verified")
 
     class Meta:

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from apps.accounts.services import resident_get_or_create
 from apps.core.api import ScopedViewSet
 from apps.core.errors import DomainError, Forbidden
+from apps.core.filters import DateTimeFilter, IdFilter
 from apps.dispatch import services as dispatch_services
 from apps.dispatch.serializers import DispatchInput, OfferOutput
 from apps.organisation.selectors import org_subtree, station_for_village
@@ -33,11 +34,11 @@ from .selectors import may_act_as_requester_or_staff, request_detail_context
 class RequestFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Status.choices)
     urgency = django_filters.ChoiceFilter(choices=Urgency.choices)
-    category = django_filters.NumberFilter(field_name="category_id")
-    township = django_filters.NumberFilter(field_name="township_id")
-    village = django_filters.NumberFilter(field_name="village_id")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    category = IdFilter(field_name="category_id")
+    township = IdFilter(field_name="township_id")
+    village = IdFilter(field_name="village_id")
+    created_after = DateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = DateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = ServiceRequest

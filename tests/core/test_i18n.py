@@ -194,3 +194,23 @@ def test_compiled_catalogue_serves_every_entry(english):  # type: ignore[no-unty
             if got != want:
                 wrong.append((message.id, got, want))
     assert wrong == []
+
+
+def test_system_reasons_are_stored_once_and_shown_in_each_readers_language(cast, org, api, english):  # type: ignore[no-untyped-def]
+    from apps.dispatch.services import dispatch_directed, offer_accept
+    from apps.service_requests.models import RequestEvent
+    from apps.service_requests.services import request_review
+    from tests.service_requests.factories import submit_request
+
+    request = submit_request(requester=cast.resident, category=org["category"], village=org["village_a1"])
+    request_review(request=request, actor=cast.staff_a, accept=True)
+    (offer,) = dispatch_directed(request=request, actor=cast.staff_a, volunteers=[cast.volunteer])
+    offer_accept(offer=offer, volunteer=cast.volunteer)
+
+    event = RequestEvent.objects.get(request=request, to_status="accepted")
+    assert event.reason == "所需志愿者已全部接单"  # source text, whatever language the actor used
+    client = api(cast.resident)
+    zh = client.get(f"/api/v1/requests/{request.id}/").json()["events"][-1]
+    en = client.get(f"/api/v1/requests/{request.id}/", HTTP_ACCEPT_LANGUAGE="en").json()["events"][-1]
+    assert (zh["to_status"], zh["reason"]) == ("accepted", "所需志愿者已全部接单")
+    assert (en["to_status"], en["reason"]) == ("accepted", "All the volunteers needed have accepted")

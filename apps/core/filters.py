@@ -1,0 +1,40 @@
+"""Query-string filters shared by the API. Each refuses a value the database cannot take, so a
+bad query string is a 400 rather than a driver error (a 500)."""
+
+from datetime import UTC
+
+import django_filters
+from django import forms
+from django_filters.fields import IsoDateTimeField
+
+# Every id is a signed 64-bit integer (BigAutoField). A larger number names no row, but lookups
+# through a foreign key or ``__in`` hand it to the driver as is, which fails with OverflowError
+# (SQLite) or "bigint out of range" (PostgreSQL).
+MAX_ID = 2**63 - 1
+
+
+class IdFilter(django_filters.NumberFilter):
+    """An id in the query string (``?township=3``): a whole number within the range of an id."""
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        kwargs.setdefault("decimal_places", 0)
+        super().__init__(*args, **kwargs)
+
+
+class _StorableIsoDateTimeField(IsoDateTimeField):
+    def to_python(self, value):  # type: ignore[no-untyped-def]
+        result = super().to_python(value)
+        if result is not None:
+            try:
+                result.astimezone(UTC)  # the database compares in UTC
+            except OverflowError:
+                raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+        return result
+
+
+class DateTimeFilter(django_filters.IsoDateTimeFilter):
+    """An ISO 8601 time in the query string that can be shifted to UTC (not one near year 1 or 9999)."""
+
+    field_class = _StorableIsoDateTimeField
