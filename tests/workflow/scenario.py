@@ -1,0 +1,145 @@
+"""A known starting state for the API tests, built with the services the real roles use,
+and a snapshot of everything a refused write must leave alone."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from rest_framework.authtoken.models import Token
+
+from apps.accounts.models import User
+from apps.dispatch.models import Offer
+from apps.dispatch.services import dispatch_directed, offer_accept, offer_check_in, offer_complete
+from apps.notifications.models import Notification
+from apps.ratings.models import Rating
+from apps.ratings.services import rating_submit
+from apps.service_requests.models import RequestEvent, ServiceRequest
+from apps.service_requests.services import request_review
+from apps.volunteers.models import VolunteerProfile
+from tests.conftest import Cast
+from tests.service_requests.factories import submit_request
+from tests.volunteers.factories import make_volunteer
+
+ACTORS = [
+    "anonymous",
+    "resident",
+    "other_resident",
+    "volunteer",
+    "other_volunteer",
+    "staff_a",
+    "station_staff_a1",
+    "staff_b",
+    "dispatcher",
+    "admin",
+]
+STAGES = ["submitted", "queued", "offered", "accepted", "in_service", "completed", "closed"]
+
+# What the resident typed and only an accepted volunteer on an active request may read.
+CONTACT_PHONE = "13912345678"
+ADDRESS = "太平庄村东街12号"
+CONTACT_KEYS = {"contact_phone", "address", "latitude", "longitude"}
+
+# The cast has a dozen users; the production hasher would spend ~5 s per test creating them.
+FAST_PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+NOT_FOUND = {"detail": "未找到，或您无权查看。", "code": "not_found"}
+NOT_AUTHENTICATED = {"detail": "身份认证信息未提供。", "code": "not_authenticated"}
+INVALID = "提交的内容有误，请检查后重试。"
+
+
+def actor_user(cast: Cast, actor: str) -> User | None:
+    if actor == "anonymous":
+        return None
+    person = getattr(cast, actor)
+    return person.user if isinstance(person, VolunteerProfile) else person
+
+
+@dataclass
+class World:
+    """Three requests and a volunteer of township B on top of the cast.
+
+    ``request`` (the one the tests act on) and ``resident_a2`` belong to the resident, in villages
+    A1 and A2 of township A; ``request_b`` belongs to the other resident, in township B. Only
+    ``request`` moves through the loop (see :func:`advance`); the others stay submitted."""
+
+    cast: Cast
+    org: dict
+    volunteer_b: VolunteerProfile
+    request: ServiceRequest
+    resident_a2: ServiceRequest
+    request_b: ServiceRequest
+    offer: Offer | None = None  # the volunteer's offer on ``request``, once dispatched
+    other_offer: Offer | None = None  # the other volunteer's offer on ``request``
+
+    def refresh(self) -> None:
+        self.request.refresh_from_db()
+        for offer in (self.offer, self.other_offer):
+            if offer is not None:
+                offer.refresh_from_db()
+
+
+def build_world(cast: Cast, org: dict) -> World:
+    return World(
+        cast=cast,
+        org=org,
+        volunteer_b=make_volunteer(
+            township=org["township_b"], village=org["village_b1"], categories=[org["category"]], name="马码头"
+        ),
+        request=submit_request(requester=cast.resident, category=org["category"], village=org["village_a1"]),
+        resident_a2=submit_request(requester=cast.resident, category=org["category"], village=org["village_a2"]),
+        request_b=submit_request(requester=cast.other_resident, category=org["category"], village=org["village_b1"]),
+    )
+
+
+def advance(world: World, to: str) -> World:
+    """Move ``world.request`` through the loop up to stage ``to``, as the people who would do it:
+    staff A reviews and offers it to both volunteers of township A, the volunteer accepts,
+    arrives and completes, the resident rates (which closes it)."""
+    cast = world.cast
+    for stage in STAGES[1 : STAGES.index(to) + 1]:
+        request = ServiceRequest.objects.get(id=world.request.id)
+        if stage == "queued":
+            request_review(request=request, actor=cast.staff_a, accept=True)
+        elif stage == "offered":
+            offers = dispatch_directed(
+                request=request, actor=cast.staff_a, volunteers=[cast.volunteer, cast.other_volunteer]
+            )
+            world.offer, world.other_offer = offers
+        elif stage == "accepted":
+            assert world.offer is not None
+            offer_accept(offer=world.offer, volunteer=cast.volunteer)
+        elif stage == "in_service":
+            assert world.offer is not None
+            offer_check_in(offer=world.offer, volunteer=cast.volunteer)
+        elif stage == "completed":
+            assert world.offer is not None
+            offer_complete(offer=world.offer, volunteer=cast.volunteer, report="已更换阀芯")
+        elif stage == "closed":
+            rating_submit(request=request, actor=cast.resident, score=5, tags=["friendly"], comment="谢谢")
+    world.refresh()
+    return world
+
+
+def db_state() -> dict[str, Any]:
+    """Everything an API write could touch. A refused write must leave it equal."""
+    return {
+        "users": sorted(User.objects.values_list("id", "is_active")),
+        "requests": sorted(
+            ServiceRequest.objects.values_list("id", "status", "volunteers_accepted", "status_reason", "title")
+        ),
+        "events": sorted(RequestEvent.objects.values_list("id", "request_id", "to_status")),
+        "offers": sorted(
+            Offer.objects.values_list("id", "status", "checked_in_at", "checked_out_at", "hours", "report")
+        ),
+        "ratings": sorted(Rating.objects.values_list("id", "request_id", "score")),
+        "notifications": sorted(Notification.objects.values_list("id", "recipient_id", "kind", "read_at")),
+        "tokens": sorted(Token.objects.values_list("user_id", flat=True)),
+    }
+
+
+def error_body(response) -> dict:  # type: ignore[no-untyped-def]
+    """The JSON error body, checked for the shape every error shares."""
+    assert response["Content-Type"].startswith("application/json"), response.content
+    body = response.json()
+    assert isinstance(body["detail"], str) and body["detail"].strip(), body
+    assert isinstance(body["code"], str) and body["code"], body
+    return body
