@@ -40,7 +40,9 @@ def _reachable(url: str) -> bool:
 
 
 @pytest.fixture(autouse=True)
-def _plain_static_storage(settings) -> None:  # type: ignore[no-untyped-def]
+def _test_settings(settings) -> None:  # type: ignore[no-untyped-def]
+    # The cast has a dozen users; the production password hasher would spend seconds creating them.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Production hashes static files with a manifest built by collectstatic; tests serve them as they are.
     settings.STORAGES = {
         **settings.STORAGES,

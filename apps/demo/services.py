@@ -12,7 +12,7 @@ from apps.service_requests.services import RequestInput, request_submit
 from apps.volunteers.models import VolunteerProfile
 from apps.volunteers.services import volunteer_register
 
-DEMO_PASSWORD = "zhuozhou2026"
+DEMO_PASSWORD = "zhuozhou2026"  # noqa: S105 — printed to the developer on purpose
 GENERATED_PREFIX = "示例社区"
 
 

@@ -1,6 +1,6 @@
 """Reads of offers and tasks, scoped to the user."""
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from apps.accounts.models import User
 from apps.core.errors import NotFound
@@ -23,9 +23,10 @@ def offers_managed_by(*, user: User) -> QuerySet[Offer]:
 
 
 def offers_visible_to(*, user: User) -> QuerySet[Offer]:
-    """A volunteer's own offers; for staff, the offers on the requests of their area."""
+    """A volunteer's own offers and, for staff, the offers on the requests of their area
+    (a staff member may volunteer too)."""
     if user.is_superuser or user.staff_node_id is not None:
-        return offers_managed_by(user=user)
+        return _base().filter(Q(volunteer__user=user) | Q(request__in=requests_managed_by(user=user)))
     return offers_of_volunteer(user=user)
 
 

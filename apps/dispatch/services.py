@@ -11,8 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 
 from apps.accounts.models import User
 from apps.accounts.selectors import staff_responsible_for
@@ -243,7 +242,9 @@ def offer_complete(*, offer: Offer, volunteer: VolunteerProfile, report: str = "
             report=report,
         )
         if not Offer.objects.filter(request=request, status__in=HOLDS_PLACE).exists():
-            request_services.request_complete(request=request, actor=volunteer.user, reason=gettext_noop("志愿者已全部完成服务"))
+            request_services.request_complete(
+                request=request, actor=volunteer.user, reason=gettext_noop("志愿者已全部完成服务")
+            )
     return offer
 
 

@@ -1,8 +1,8 @@
 """Creating and delivering notifications. Called by every other app; calls none of them."""
 
 import logging
-from datetime import timedelta
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings

@@ -1,9 +1,8 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 from encrypted_fields.fields import EncryptedCharField
 
 from apps.organisation.models import OrgNode, Place, ServiceCategory
@@ -101,6 +100,8 @@ class ServiceRequest(models.Model):
         verbose_name_plural = pgettext_lazy("plural", "服务工单")
         ordering = ["-created_at", "-id"]
         indexes = [
+            # The lists' default order; without it every page sorts the whole scoped set.
+            models.Index(fields=["-created_at", "-id"], name="request_recent"),
             models.Index(fields=["station", "status"], name="request_station_status"),
             models.Index(fields=["requester", "-created_at"], name="request_requester_recent"),
             models.Index(fields=["status", "status_changed_at"], name="request_status_age"),

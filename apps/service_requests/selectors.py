@@ -10,7 +10,7 @@ from .models import RequestEvent, ServiceRequest
 
 
 def _base() -> QuerySet[ServiceRequest]:
-    return ServiceRequest.objects.select_related("category", "township", "village", "station", "requester")
+    return ServiceRequest.objects.select_related("category", "township", "village", "station")
 
 
 def requests_managed_by(*, user: User) -> QuerySet[ServiceRequest]:

@@ -21,11 +21,6 @@ TOKEN_URL = "/api/v1/auth/token/"
 
 
 @pytest.fixture(autouse=True)
-def fast_password_hashing(settings):  # type: ignore[no-untyped-def]
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def fresh_login_throttle():  # type: ignore[no-untyped-def]
     # The login throttle counts per client address in the cache; start every test from zero.
     cache.clear()
@@ -252,41 +247,31 @@ def test_token_endpoint_answers_a_wrong_password_in_the_language_of_the_request(
     assert response.json()["errors"] == {"phone": [expected]}
 
 
-@pytest.fixture
-def page_client(client, settings):  # type: ignore[no-untyped-def]
-    # Pages link their CSS through the static storage; tests do not run collectstatic.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    return client
-
-
 @pytest.mark.django_db
-def test_login_page_logs_in_with_the_phone_number(page_client) -> None:  # type: ignore[no-untyped-def]
+def test_login_page_logs_in_with_the_phone_number(client) -> None:  # type: ignore[no-untyped-def]
     user = UserFactory(phone="13912345678")
 
-    response = page_client.post("/login/", {"username": "+86 139 1234 5678", "password": PASSWORD})
+    response = client.post("/login/", {"username": "+86 139 1234 5678", "password": PASSWORD})
 
     assert response.status_code == 302
     assert response["Location"] == "/"
-    assert page_client.session["_auth_user_id"] == str(user.id)
+    assert client.session["_auth_user_id"] == str(user.id)
 
 
 @pytest.mark.django_db
-def test_login_page_with_a_wrong_password_shows_the_message_and_does_not_log_in(page_client) -> None:  # type: ignore[no-untyped-def]
+def test_login_page_with_a_wrong_password_shows_the_message_and_does_not_log_in(client) -> None:  # type: ignore[no-untyped-def]
     UserFactory(phone="13912345678")
 
-    response = page_client.post("/login/", {"username": "13912345678", "password": "wrong-password"})
+    response = client.post("/login/", {"username": "13912345678", "password": "wrong-password"})
 
     assert response.status_code == 200
     assert "手机号或密码不正确。" in response.content.decode()
-    assert "_auth_user_id" not in page_client.session
+    assert "_auth_user_id" not in client.session
 
 
 @pytest.mark.django_db
-def test_login_page_renders_its_form(page_client) -> None:  # type: ignore[no-untyped-def]
-    response = page_client.get("/login/")
+def test_login_page_renders_its_form(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/login/")
 
     assert response.status_code == 200
     assert 'inputmode="tel"' in response.content.decode()

@@ -28,11 +28,6 @@ from tests.service_requests.factories import submit_request
 from tests.volunteers.factories import make_volunteer
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):  # type: ignore[no-untyped-def]
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def third_volunteer(org):  # type: ignore[no-untyped-def]
     return make_volunteer(

@@ -26,11 +26,6 @@ pytestmark = pytest.mark.django_db
 PARAMS = {"title": "帮忙修理漏水的水龙头"}
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):  # type: ignore[no-untyped-def]
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def published(monkeypatch) -> list[tuple]:  # type: ignore[no-untyped-def]
     """Every publish of the deliver_email task, instead of sending it to a broker."""
@@ -237,7 +232,9 @@ def test_redeliver_pending_reenqueues_only_old_pending_failed_and_stuck_rows(
     settings.NOTIFICATION_REDELIVER_AFTER_SECONDS = 120
     now = timezone.now()
 
-    def row(status: str, *, age_seconds: int, attempts: int = 0, claimed_seconds_ago: int | None = None) -> Notification:
+    def row(
+        status: str, *, age_seconds: int, attempts: int = 0, claimed_seconds_ago: int | None = None
+    ) -> Notification:
         notification = _pending_for(with_email)
         claimed_at = None if claimed_seconds_ago is None else now - timedelta(seconds=claimed_seconds_ago)
         Notification.objects.filter(id=notification.id).update(

@@ -15,11 +15,6 @@ from apps.service_requests.services import request_review
 from tests.service_requests.factories import submit_request
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):  # type: ignore[no-untyped-def]
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def completed(cast, org) -> ServiceRequest:  # type: ignore[no-untyped-def]
     """A request served by the cast's volunteer, through the real services."""

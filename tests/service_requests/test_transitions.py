@@ -44,11 +44,6 @@ ALLOWED_PAIRS = [(a, b) for a, b in ALL_PAIRS if b in EXPECTED_TABLE[a]]
 DISALLOWED_PAIRS = [(a, b) for a, b in ALL_PAIRS if b not in EXPECTED_TABLE[a]]
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):  # type: ignore[no-untyped-def]
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def request_in(org):  # type: ignore[no-untyped-def]
     """``request_in(status)`` → a request forced into ``status`` with no events of its own."""

@@ -38,9 +38,6 @@ CONTACT_PHONE = "13912345678"
 ADDRESS = "太平庄村东街12号"
 CONTACT_KEYS = {"contact_phone", "address", "latitude", "longitude"}
 
-# The cast has a dozen users; the production hasher would spend ~5 s per test creating them.
-FAST_PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 NOT_FOUND = {"detail": "未找到，或您无权查看。", "code": "not_found"}
 NOT_AUTHENTICATED = {"detail": "身份认证信息未提供。", "code": "not_authenticated"}
 INVALID = "提交的内容有误，请检查后重试。"

@@ -19,7 +19,6 @@ from apps.volunteers.models import VolunteerProfile
 from tests.service_requests.factories import request_payload
 from tests.volunteers.factories import make_volunteer
 from tests.workflow.scenario import (
-    FAST_PASSWORD_HASHERS,
     INVALID,
     NOT_FOUND,
     World,
@@ -32,11 +31,6 @@ from tests.workflow.scenario import (
 
 MISSING = object()  # remove the key from the payload
 HUGE_ID = 2**70  # far beyond a 64-bit id
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):  # type: ignore[no-untyped-def]
-    settings.PASSWORD_HASHERS = FAST_PASSWORD_HASHERS
 
 
 @pytest.fixture

@@ -25,7 +25,6 @@ from tests.workflow.scenario import (
     ADDRESS,
     CONTACT_KEYS,
     CONTACT_PHONE,
-    FAST_PASSWORD_HASHERS,
     NOT_AUTHENTICATED,
     NOT_FOUND,
     World,
@@ -99,11 +98,6 @@ VOLUNTEER_KEYS = {
     "is_verified",
     "is_active",
 }
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):  # type: ignore[no-untyped-def]
-    settings.PASSWORD_HASHERS = FAST_PASSWORD_HASHERS
 
 
 @pytest.fixture
@@ -774,3 +768,24 @@ def test_api_schema_is_public(world, api, actor):  # type: ignore[no-untyped-def
     assert response["Content-Type"].startswith("application/vnd.oai.openapi")
     assert b"/api/v1/requests/{id}/dispatch/" in response.content
     assert CONTACT_PHONE.encode() not in response.content
+
+
+def test_staff_member_who_also_volunteers_sees_and_accepts_offers_outside_their_area(cast, org, api):  # type: ignore[no-untyped-def]
+    from apps.dispatch.services import dispatch_directed
+    from apps.service_requests.services import request_review
+    from tests.service_requests.factories import submit_request
+    from tests.volunteers.factories import make_volunteer
+
+    staff_volunteer = make_volunteer(township=org["township_b"], categories=[org["category"]], user=cast.staff_a)
+    request = submit_request(requester=cast.other_resident, category=org["category"], village=org["village_b1"])
+    request_review(request=request, actor=cast.staff_b, accept=True)
+    (offer,) = dispatch_directed(request=request, actor=cast.dispatcher, volunteers=[staff_volunteer])
+
+    client = api(cast.staff_a)
+    listed = [o["id"] for o in client.get("/api/v1/offers/").json()["results"]]
+    assert listed == [offer.id]
+    response = client.post(f"/api/v1/offers/{offer.id}/accept/")
+    assert response.status_code == 200
+    assert response.json()["status"] == "accepted"
+    # Township A staff still cannot read township B's request itself.
+    assert client.get(f"/api/v1/requests/{request.id}/").status_code == 404

@@ -13,14 +13,8 @@ from apps.service_requests.services import request_review
 from tests.organisation.factories import PlaceFactory, ServiceCategoryFactory
 from tests.service_requests.factories import submit_request
 from tests.volunteers.factories import make_volunteer
-from tests.workflow.scenario import FAST_PASSWORD_HASHERS
 
 ROWS = [1, 5]
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):  # type: ignore[no-untyped-def]
-    settings.PASSWORD_HASHERS = FAST_PASSWORD_HASHERS
 
 
 def _fresh(api, user):  # type: ignore[no-untyped-def]

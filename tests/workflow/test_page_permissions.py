@@ -65,17 +65,6 @@ NEVER_SEES: dict[str, tuple[str, ...]] = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _page_test_settings(settings):  # type: ignore[no-untyped-def]
-    # Pages link their CSS through {% static %}; the manifest storage needs collectstatic.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    # The cast has nine users; the production hasher would spend seconds on each test.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def login_redirect(path: str) -> str:
     return "/login/?next=" + quote(path, safe="/")
 

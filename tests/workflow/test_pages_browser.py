@@ -45,17 +45,6 @@ DESKTOP = {"viewport": {"width": 1280, "height": 900}, "locale": "zh-CN"}
 TITLE, ADDRESS, PHONE_NUMBER = "帮忙修理漏水的水龙头", "太平庄村东街12号", "13912345678"
 
 
-@pytest.fixture(autouse=True)
-def _page_test_settings(settings):  # type: ignore[no-untyped-def]
-    # Pages link their CSS through {% static %}; the manifest storage needs collectstatic.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    # The cast has nine users; the production hasher would spend seconds on each of them.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def browser(require_chromium: str) -> Iterator[Browser]:
     with sync_playwright() as playwright:

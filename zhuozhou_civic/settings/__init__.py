@@ -2,11 +2,11 @@
 ``DATABASE_URL`` and ``CELERY_BROKER_URL``/``REDIS_URL`` selects the embedded default
 (SQLite file and a filesystem broker) — the same code path production runs."""
 
+from .api import *  # noqa: F403
 from .core import *  # noqa: F403
 from .database import *  # noqa: F403
-from .i18n import *  # noqa: F403
-from .tasks import *  # noqa: F403
-from .api import *  # noqa: F403
-from .email import *  # noqa: F403
-from .privacy import *  # noqa: F403
 from .domain import *  # noqa: F403
+from .email import *  # noqa: F403
+from .i18n import *  # noqa: F403
+from .privacy import *  # noqa: F403
+from .tasks import *  # noqa: F403

@@ -20,7 +20,10 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "涿州i志愿 API",
-    "DESCRIPTION": "群众点单、中心派单、志愿者接单、群众评单 — the service-request loop of Zhuozhou's civilization practice network.",
+    "DESCRIPTION": (
+        "群众点单、中心派单、志愿者接单、群众评单 — "
+        "the service-request loop of Zhuozhou's civilization practice network."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

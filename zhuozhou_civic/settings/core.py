@@ -9,7 +9,7 @@ if not SECRET_KEY:
     if not DEBUG:
         # Fail closed: outside debug a missing secret is a configuration error, never a default.
         raise ImproperlyConfigured("DJANGO_SECRET_KEY is required when DJANGO_DEBUG is off.")
-    SECRET_KEY = "insecure-development-only-key-do-not-use-in-production"
+    SECRET_KEY = "insecure-development-only-key-do-not-use-in-production"  # noqa: S105 — debug only
 SECRET_KEY_FALLBACKS = env_list("DJANGO_SECRET_KEY_FALLBACKS", [])
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
