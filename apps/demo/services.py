@@ -45,7 +45,7 @@ def _fill_empty_townships() -> None:
 def seed_demo() -> list[DemoAccount]:
     with transaction.atomic():
         _fill_empty_townships()
-        centre = OrgNode.get_root_nodes().get()
+        centre = OrgNode.objects.get_root_nodes().get()
         taoyuan = Place.objects.get(name="桃园街道")
         matou = Place.objects.get(name="码头镇")
         taiping = Place.objects.get(parent=taoyuan, name="太平庄村")

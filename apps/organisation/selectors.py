@@ -20,7 +20,7 @@ def org_ancestors_and_self(*, node: OrgNode) -> QuerySet[OrgNode]:
 
 
 def org_root() -> OrgNode:
-    return OrgNode.get_root_nodes().get()
+    return OrgNode.objects.get_root_nodes().get()
 
 
 def station_for_village(*, village: Place) -> OrgNode:

@@ -29,7 +29,7 @@ class LoadResult:
 
 def _child(parent: OrgNode, *, name: str, kind: str, place: Place | None = None) -> OrgNode:
     lookup = {"kind": kind, "place": place} if place is not None else {"kind": kind, "name": name}
-    existing = parent.get_children().filter(**lookup).first()
+    existing = OrgNode.objects.get_children(parent).filter(**lookup).first()
     if existing is not None:
         if existing.name != name:
             existing.name = name
@@ -60,7 +60,7 @@ def load_reference_data(*, csv_path: Path = DIVISIONS_CSV, categories_path: Path
                 "coordinates_are_estimate": city_row["coords_are"] != "published",
             },
         )
-        root = OrgNode.get_root_nodes().filter(kind=OrgNode.Kind.CENTRE).first()
+        root = OrgNode.objects.get_root_nodes().filter(kind=OrgNode.Kind.CENTRE).first()
         if root is None:
             root = OrgNode.objects.add_root(dict(name=CENTRE_NAME, kind=OrgNode.Kind.CENTRE, place=city))
         _child(root, name=CENTRE_OFFICE_NAME, kind=OrgNode.Kind.CENTRE_OFFICE)

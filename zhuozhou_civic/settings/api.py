@@ -30,4 +30,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "RequestStatusEnum": "apps.service_requests.models.Status",
+        "RequestChannelEnum": "apps.service_requests.models.Channel",
+        "OfferStatusEnum": "apps.dispatch.models.OfferStatus",
+    },
 }
