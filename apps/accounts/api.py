@@ -8,6 +8,8 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from apps.core.api import AuthenticatedAPIView
+
 from .serializers import LOGIN_FAILED, MeOutput, TokenInput, TokenOutput
 
 
@@ -32,7 +34,7 @@ class TokenView(APIView):
         return Response(TokenOutput({"token": token.key}).data)
 
 
-class MeView(APIView):
+class MeView(AuthenticatedAPIView):
     @extend_schema(responses=MeOutput)
     def get(self, request: Request) -> Response:
-        return Response(MeOutput(request.user).data)
+        return Response(MeOutput(self.user).data)

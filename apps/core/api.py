@@ -1,17 +1,22 @@
 """Shared pieces of the REST API: the error format and the scoped base view."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.response import Response
+from rest_framework.serializers import ModelSerializer
+from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.viewsets import GenericViewSet
 
 from .errors import DomainError
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -37,7 +42,18 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return response
 
 
-class ScopedViewSet(GenericViewSet):
+class AuthenticatedAPIView(APIView):
+    """Base of API views behind ``IsAuthenticated`` (the default permission): ``self.user`` is
+    the signed-in ``User``, typed as such, where ``request.user`` may also be ``AnonymousUser``."""
+
+    @property
+    def user(self) -> "User":
+        user = self.request.user
+        assert user.is_authenticated, "the permission classes let an anonymous request through"
+        return user
+
+
+class ScopedViewSet(AuthenticatedAPIView, GenericViewSet):
     """A viewset whose queryset always comes from a selector scoped to the user.
 
     Subclasses implement :meth:`get_scoped_queryset`; ``queryset`` may not be set, so an
@@ -55,5 +71,8 @@ class ScopedViewSet(GenericViewSet):
     def get_queryset(self) -> QuerySet:
         if getattr(self, "swagger_fake_view", False):
             # Schema generation runs without a user: describe the model, read nothing.
-            return self.get_serializer_class().Meta.model.objects.none()
+            serializer_class = self.get_serializer_class()
+            assert issubclass(serializer_class, ModelSerializer), "a scoped viewset serializes a model"
+            model: type[Model] = serializer_class.Meta.model
+            return model._default_manager.none()
         return self.get_scoped_queryset()

@@ -5,10 +5,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from .middleware import ELDER_MODE_COOKIE
+from .typing import AuthenticatedHttpRequest
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Send each person to the page they use most."""
     user = request.user
     if user.is_superuser or user.staff_node_id is not None:

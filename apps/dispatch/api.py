@@ -30,16 +30,16 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
     filterset_class = OfferFilter
 
     def get_scoped_queryset(self):  # type: ignore[no-untyped-def]
-        return offers_visible_to(user=self.request.user)
+        return offers_visible_to(user=self.user)
 
     def _own_offer(self) -> Offer:
         offer = self.get_object()
-        if offer.volunteer.user_id != self.request.user.id:
+        if offer.volunteer.user_id != self.user.id:
             raise Forbidden(_("只有受邀的志愿者本人可以操作。"))
         return offer
 
     def _answer(self, offer: Offer) -> Response:
-        fresh = offers_visible_to(user=self.request.user).get(id=offer.id)
+        fresh = offers_visible_to(user=self.user).get(id=offer.id)
         return Response(OfferOutput(fresh, context=self.get_serializer_context()).data)
 
     @extend_schema(request=None, responses=OfferOutput)

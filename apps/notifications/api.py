@@ -17,7 +17,7 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
     serializer_class = NotificationOutput
 
     def get_scoped_queryset(self):  # type: ignore[no-untyped-def]
-        return notifications_for(user=self.request.user)
+        return notifications_for(user=self.user)
 
     @extend_schema(request=None, responses=NotificationOutput)
     @action(detail=True, methods=["post"])
@@ -30,4 +30,4 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
     @extend_schema(request=None, responses={200: dict})
     @action(detail=False, methods=["post"], url_path="read-all")
     def read_all(self, request: Request) -> Response:
-        return Response({"marked": services.notifications_mark_all_read(user_id=request.user.id)})
+        return Response({"marked": services.notifications_mark_all_read(user_id=self.user.id)})

@@ -13,9 +13,11 @@ def render(kind: str, params: dict[str, Any], request_id: int | None) -> tuple[s
     # System reasons are stored as source text and translated for the reader (see RequestEvent).
     reason = _(params["reason"]) if params.get("reason") else ""
     ref = f"#{request_id}" if request_id else ""
-    bodies = {
+    # Keyed by Kind members, looked up by the stored string: Kind is a str, so both hash alike.
+    bodies: dict[str, str] = {
         Kind.RECEIVED: _("您的需求 %(ref)s「%(title)s」已收到，我们会尽快审核。"),
         Kind.NEW_REQUEST: _("新的群众需求 %(ref)s「%(title)s」等待审核。"),
+        Kind.NEW_IN_QUEUE: _("新的群众需求 %(ref)s「%(title)s」已自动受理，等待派单。"),
         Kind.QUEUED: _("您的需求 %(ref)s「%(title)s」已受理，正在为您安排志愿者。"),
         Kind.REJECTED: _("很抱歉，您的需求 %(ref)s「%(title)s」未能受理：%(reason)s"),
         Kind.OFFERED: _("有一项服务邀请 %(ref)s「%(title)s」等您确认，请在 %(expires)s 前答复。"),
@@ -26,6 +28,7 @@ def render(kind: str, params: dict[str, Any], request_id: int | None) -> tuple[s
         Kind.IN_SERVICE: _("志愿者已到达，开始为您服务 %(ref)s「%(title)s」。"),
         Kind.COMPLETED: _("工单 %(ref)s「%(title)s」已完成服务。"),
         Kind.PLEASE_RATE: _("服务 %(ref)s「%(title)s」已完成，请您评价。"),
+        Kind.ESCALATED: _("工单 %(ref)s「%(title)s」超时仍未派出，已上报中心调度。"),
         Kind.CANCELLED: _("工单 %(ref)s「%(title)s」已取消：%(reason)s"),
     }
     values = {

@@ -8,6 +8,7 @@ class Kind(models.TextChoices):
     RECEIVED = "received", _("需求已收到")
     NEW_REQUEST = "new_request", _("新的群众需求")
     QUEUED = "queued", _("需求已受理")
+    NEW_IN_QUEUE = "new_in_queue", _("新的待派单需求")
     REJECTED = "rejected", _("需求未受理")
     OFFERED = "offered", _("新的服务邀请")
     ACCEPTED = "accepted", _("志愿者已接单")
@@ -18,6 +19,7 @@ class Kind(models.TextChoices):
     COMPLETED = "completed", _("服务已完成")
     PLEASE_RATE = "please_rate", _("请评价服务")
     CANCELLED = "cancelled", _("工单已取消")
+    ESCALATED = "escalated", _("工单超时上报")
 
 
 class EmailStatus(models.TextChoices):

@@ -4,7 +4,9 @@ from django.utils.translation import gettext_lazy as _
 from treebeard.mp_tree import MP_Node
 
 
-class Place(models.Model):
+# treebeard ships no type hints, so the django-stubs plugin cannot resolve OrgNode's manager
+# (MP_NodeManager) and with it the reverse manager ``Place.org_nodes``.
+class Place(models.Model):  # type: ignore[django-manager-missing]
     """An administrative division: the city, a township (乡镇/街道) or a village/community."""
 
     class Kind(models.TextChoices):

@@ -162,7 +162,9 @@ class RequestDetailOutput(RequestListOutput):
         ]
 
     def get_events(self, obj: ServiceRequest) -> list[dict]:
-        return EventOutput(self.context["events"], many=True).data
+        # With many=True DRF returns a ListSerializer, whose .data is a list; the stubs still type
+        # the call as EventOutput (typeddjango/djangorestframework-stubs#260).
+        return EventOutput(self.context["events"], many=True).data  # type: ignore[return-value]
 
     # Volunteers and rating come from their own apps; the composing view passes them in
     # already serialized, so this app does not depend on dispatch or ratings.

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 
 from apps.accounts.models import User
-from apps.accounts.selectors import staff_responsible_for
+from apps.accounts.selectors import centre_dispatchers, staff_responsible_for
 from apps.core.errors import Conflict, DomainError, NotFound
 from apps.notifications.models import Kind
 from apps.notifications.services import notify
@@ -98,6 +98,8 @@ def request_submit(
         raise DomainError(_("请选择村或社区。"), code="invalid_village")
     if not data.category.is_active:
         raise DomainError(_("该服务类别已停用。"), code="inactive_category")
+    township_id = data.village.parent_id
+    assert township_id is not None, "a village always belongs to a township"
     with transaction.atomic():
         request = ServiceRequest.objects.create(
             requester=requester,
@@ -106,7 +108,7 @@ def request_submit(
             category=data.category,
             title=data.title,
             description=data.description,
-            township_id=data.village.parent_id,
+            township_id=township_id,
             village=data.village,
             station=station_for_village(village=data.village),
             address=data.address,
@@ -129,6 +131,12 @@ def request_submit(
         if data.category.auto_accept:
             transition(request=request, to_status=Status.QUEUED, actor=None, reason=gettext_noop("该类别自动受理"))
             notify(recipient_ids=[requester.id], kind=Kind.QUEUED, request_id=request.id, params=_notice(request))
+            notify(
+                recipient_ids=_staff_ids(request),
+                kind=Kind.NEW_IN_QUEUE,
+                request_id=request.id,
+                params=_notice(request),
+            )
         else:
             notify(
                 recipient_ids=_staff_ids(request), kind=Kind.NEW_REQUEST, request_id=request.id, params=_notice(request)
@@ -271,6 +279,36 @@ def request_mark_rated(*, request: ServiceRequest, actor: User) -> None:
         reason=gettext_noop("已评价，工单办结"),
         expected_status=Status.RATED,
     )
+
+
+def requests_escalate_overdue(*, now: datetime | None = None) -> int:
+    """The SLA sweep: a request still waiting in the queue longer after submission than its
+    urgency allows escalates to the centre, whose dispatchers are told. Requests out with
+    volunteers are left alone (their offers' expiry brings them back here first)."""
+    now = now or timezone.now()
+    escalated = 0
+    for urgency, minutes in settings.ESCALATE_AFTER_MINUTES.items():
+        overdue = ServiceRequest.objects.filter(
+            status=Status.QUEUED, urgency=urgency, created_at__lt=now - timedelta(minutes=minutes)
+        ).select_related("station")[:500]
+        for request in overdue:
+            try:
+                with transaction.atomic():
+                    transition(
+                        request=request,
+                        to_status=Status.ESCALATED,
+                        actor=None,
+                        reason=gettext_noop("超时未派出，已上报中心"),
+                        expected_status=Status.QUEUED,
+                    )
+                    dispatchers = centre_dispatchers().values_list("id", flat=True)
+                    notify(
+                        recipient_ids=dispatchers, kind=Kind.ESCALATED, request_id=request.id, params=_notice(request)
+                    )
+            except Conflict:
+                continue  # dispatched in the meantime
+            escalated += 1
+    return escalated
 
 
 def requests_close_unrated(*, now: datetime | None = None) -> int:

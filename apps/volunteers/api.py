@@ -30,4 +30,4 @@ class VolunteerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedV
     filterset_class = VolunteerFilter
 
     def get_scoped_queryset(self):  # type: ignore[no-untyped-def]
-        return volunteers_visible_to(user=self.request.user).order_by("volunteer_number").distinct()
+        return volunteers_visible_to(user=self.user).order_by("volunteer_number").distinct()

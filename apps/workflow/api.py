@@ -72,22 +72,22 @@ class RequestViewSet(mixins.ListModelMixin, ScopedViewSet):
     serializer_class = RequestListOutput
 
     def get_scoped_queryset(self):  # type: ignore[no-untyped-def]
-        return requests_visible_to(user=self.request.user)
+        return requests_visible_to(user=self.user)
 
     def _detail(self, request_obj: ServiceRequest, *, status_code: int = status.HTTP_200_OK) -> Response:
-        fresh = requests_visible_to(user=self.request.user).get(id=request_obj.id)
+        fresh = requests_visible_to(user=self.user).get(id=request_obj.id)
         context = {**self.get_serializer_context(), **request_detail_context(request=fresh)}
         return Response(RequestDetailOutput(fresh, context=context).data, status=status_code)
 
     def _managed(self) -> ServiceRequest:
         request_obj = self.get_object()
-        if not user_manages_request(user=self.request.user, request=request_obj):
+        if not user_manages_request(user=self.user, request=request_obj):
             raise Forbidden(_("只有负责该区域的工作人员可以操作。"))
         return request_obj
 
     def _requester_or_staff(self) -> ServiceRequest:
         request_obj = self.get_object()
-        if not may_act_as_requester_or_staff(user=self.request.user, request=request_obj):
+        if not may_act_as_requester_or_staff(user=self.user, request=request_obj):
             raise Forbidden(_("只有点单人或负责该区域的工作人员可以操作。"))
         return request_obj
 
@@ -101,7 +101,7 @@ class RequestViewSet(mixins.ListModelMixin, ScopedViewSet):
         data = RequestCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         created = request_services.request_submit(
-            data=_request_input(data.validated_data), requester=request.user, entered_by=request.user
+            data=_request_input(data.validated_data), requester=self.user, entered_by=self.user
         )
         return self._detail(created, status_code=status.HTTP_201_CREATED)
 
@@ -109,14 +109,16 @@ class RequestViewSet(mixins.ListModelMixin, ScopedViewSet):
     @action(detail=False, methods=["post"], url_path="on-behalf")
     def on_behalf(self, request: Request) -> Response:
         """代点单: staff enter a request taken by phone or at the desk, for a resident of their area."""
-        user = request.user
+        user = self.user
         if not (user.is_superuser or user.staff_node_id is not None):
             raise Forbidden(_("只有工作人员可以代点单。"))
         data = OnBehalfCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
         station = station_for_village(village=values["village"])
-        if not user.is_superuser and not org_subtree(node=user.staff_node).filter(id=station.id).exists():
+        if not user.is_superuser and (
+            user.staff_node is None or not org_subtree(node=user.staff_node).filter(id=station.id).exists()
+        ):
             raise DomainError(_("该村/社区不在您的服务范围内。"), code="out_of_area")
         requester = resident_get_or_create(phone=values["requester_phone"], name=values["requester_name"])
         created = request_services.request_submit(
@@ -133,7 +135,7 @@ class RequestViewSet(mixins.ListModelMixin, ScopedViewSet):
         data.is_valid(raise_exception=True)
         request_services.request_review(
             request=request_obj,
-            actor=request.user,
+            actor=self.user,
             accept=data.validated_data["decision"] == "accept",
             reason=data.validated_data["reason"],
         )
@@ -147,7 +149,7 @@ class RequestViewSet(mixins.ListModelMixin, ScopedViewSet):
         data = DispatchInput(data=request.data)
         data.is_valid(raise_exception=True)
         ids = data.validated_data["volunteer_ids"]
-        volunteers = list(volunteers_visible_to(user=request.user).filter(id__in=ids))
+        volunteers = list(volunteers_visible_to(user=self.user).filter(id__in=ids))
         missing = sorted(set(ids) - {v.id for v in volunteers})
         if missing:
             raise DomainError(
@@ -156,7 +158,7 @@ class RequestViewSet(mixins.ListModelMixin, ScopedViewSet):
             )
         offers = dispatch_services.dispatch_directed(
             request=request_obj,
-            actor=request.user,
+            actor=self.user,
             volunteers=volunteers,
             expires_in_minutes=data.validated_data.get("expires_in_minutes"),
         )
@@ -170,7 +172,7 @@ class RequestViewSet(mixins.ListModelMixin, ScopedViewSet):
         request_obj = self._requester_or_staff()
         data = CancelInput(data=request.data)
         data.is_valid(raise_exception=True)
-        dispatch_services.request_cancel(request=request_obj, actor=request.user, reason=data.validated_data["reason"])
+        dispatch_services.request_cancel(request=request_obj, actor=self.user, reason=data.validated_data["reason"])
         return self._detail(request_obj)
 
     @extend_schema(request=RatingInput, responses={201: RatingOutput})
@@ -182,7 +184,7 @@ class RequestViewSet(mixins.ListModelMixin, ScopedViewSet):
         data.is_valid(raise_exception=True)
         rating = rating_submit(
             request=request_obj,
-            actor=request.user,
+            actor=self.user,
             score=data.validated_data["score"],
             tags=data.validated_data["tags"],
             comment=data.validated_data["comment"],

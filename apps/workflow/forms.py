@@ -18,7 +18,9 @@ class VillageChoiceField(forms.ModelChoiceField):
 def _grouped_village_choices() -> list:
     groups: dict[str, list[tuple[int, str]]] = {}
     for village in villages().select_related("parent"):
-        groups.setdefault(village.parent.name, []).append((village.id, village.name))
+        township = village.parent
+        assert township is not None, "a village always belongs to a township"
+        groups.setdefault(township.name, []).append((village.id, village.name))
     return [("", _("请选择村/社区")), *groups.items()]
 
 
@@ -43,7 +45,9 @@ class RequestForm(forms.Form):
 
     def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
-        self.fields["village"].choices = _grouped_village_choices()
+        village = self.fields["village"]
+        assert isinstance(village, VillageChoiceField)
+        village.choices = _grouped_village_choices()
 
     def clean_contact_phone(self) -> str:
         return validate_contact_phone(self.cleaned_data["contact_phone"])
@@ -101,9 +105,11 @@ class ReviewForm(forms.Form):
 class DispatchForm(forms.Form):
     volunteer_ids = forms.TypedMultipleChoiceField(label=_("选择志愿者"), coerce=int)
 
-    def __init__(self, *args, volunteer_choices: list[tuple[int, str]], **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, *args, volunteer_choices: list[tuple[str, str]], **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
-        self.fields["volunteer_ids"].choices = volunteer_choices
+        volunteer_ids = self.fields["volunteer_ids"]
+        assert isinstance(volunteer_ids, forms.TypedMultipleChoiceField)
+        volunteer_ids.choices = volunteer_choices
 
 
 class ReasonForm(forms.Form):

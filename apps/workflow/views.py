@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.accounts.services import resident_get_or_create
 from apps.core.errors import DomainError
+from apps.core.typing import AuthenticatedHttpRequest
 from apps.dispatch import services as dispatch_services
 from apps.dispatch.models import HOLDS_PLACE, OfferStatus
 from apps.dispatch.selectors import offer_of_volunteer, offers_of_volunteer, volunteer_sees_contact
@@ -62,12 +63,12 @@ def _form_errors(request: HttpRequest, form: Any) -> None:
             messages.error(request, error)
 
 
-def _staff_required(request: HttpRequest) -> None:
+def _staff_required(request: AuthenticatedHttpRequest) -> None:
     if not (request.user.is_superuser or request.user.staff_node_id is not None):
         raise Http404
 
 
-def _volunteer_required(request: HttpRequest) -> None:
+def _volunteer_required(request: AuthenticatedHttpRequest) -> None:
     if not request.user.is_volunteer:
         raise Http404
 
@@ -76,14 +77,14 @@ def _volunteer_required(request: HttpRequest) -> None:
 
 
 @login_required
-def my_requests(request: HttpRequest) -> HttpResponse:
+def my_requests(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = Paginator(requests_of_requester(user=request.user), 20).get_page(request.GET.get("page"))
     return render(request, "workflow/resident/list.html", {"page": page})
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def request_new(request: HttpRequest) -> HttpResponse:
+def request_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     initial = {"contact_name": request.user.name, "contact_phone": request.user.phone}
     form = RequestForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -100,7 +101,7 @@ def request_new(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def request_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     service_request = request_for_requester(user=request.user, request_id=pk)
     context = request_detail_context(request=service_request)
     return render(
@@ -112,7 +113,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def request_rate(request: HttpRequest, pk: int) -> HttpResponse:
+def request_rate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     service_request = request_for_requester(user=request.user, request_id=pk)
     form = RatingForm(request.POST)
     if form.is_valid():
@@ -134,7 +135,7 @@ def request_rate(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def request_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+def request_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     service_request = request_for_requester(user=request.user, request_id=pk)
     form = ReasonForm(request.POST)
     if form.is_valid():
@@ -152,14 +153,14 @@ def request_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def volunteer_offers(request: HttpRequest) -> HttpResponse:
+def volunteer_offers(request: AuthenticatedHttpRequest) -> HttpResponse:
     _volunteer_required(request)
     offers = offers_of_volunteer(user=request.user).filter(status=OfferStatus.OFFERED)
     return render(request, "workflow/volunteer/offers.html", {"offers": offers})
 
 
 @login_required
-def volunteer_tasks(request: HttpRequest) -> HttpResponse:
+def volunteer_tasks(request: AuthenticatedHttpRequest) -> HttpResponse:
     _volunteer_required(request)
     active = offers_of_volunteer(user=request.user).filter(status__in=HOLDS_PLACE)
     done = offers_of_volunteer(user=request.user).filter(status=OfferStatus.COMPLETED)[:20]
@@ -205,7 +206,7 @@ _OFFER_ACTIONS = {
 
 @login_required
 @require_POST
-def volunteer_offer_action(request: HttpRequest, pk: int, verb: str) -> HttpResponse:
+def volunteer_offer_action(request: AuthenticatedHttpRequest, pk: int, verb: str) -> HttpResponse:
     _volunteer_required(request)
     if verb not in _OFFER_ACTIONS:
         raise Http404
@@ -236,7 +237,7 @@ QUEUE_FILTERS = {
 
 
 @login_required
-def staff_queue(request: HttpRequest) -> HttpResponse:
+def staff_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     _staff_required(request)
     tab = request.GET.get("tab", "todo")
     if tab not in QUEUE_FILTERS:
@@ -254,7 +255,7 @@ def _int_or_none(raw: str | None) -> int | None:
 
 
 @login_required
-def staff_request_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def staff_request_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     _staff_required(request)
     service_request = request_for_staff(user=request.user, request_id=pk)
     # The candidate list defaults to the request's category and township; staff can widen it.
@@ -289,7 +290,7 @@ def staff_request_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def staff_review(request: HttpRequest, pk: int) -> HttpResponse:
+def staff_review(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     _staff_required(request)
     service_request = request_for_staff(user=request.user, request_id=pk)
     form = ReviewForm(request.POST)
@@ -309,7 +310,7 @@ def staff_review(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def staff_dispatch(request: HttpRequest, pk: int) -> HttpResponse:
+def staff_dispatch(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     _staff_required(request)
     service_request = request_for_staff(user=request.user, request_id=pk)
     visible = dispatchable_volunteers(user=request.user)
@@ -335,7 +336,7 @@ def staff_dispatch(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def staff_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+def staff_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     _staff_required(request)
     service_request = request_for_staff(user=request.user, request_id=pk)
     form = RequiredReasonForm(request.POST)
@@ -354,7 +355,7 @@ def staff_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def staff_rate(request: HttpRequest, pk: int) -> HttpResponse:
+def staff_rate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """回访后代评: staff record the rating the resident gave on the phone."""
     _staff_required(request)
     service_request = request_for_staff(user=request.user, request_id=pk)
@@ -378,14 +379,16 @@ def staff_rate(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def staff_request_new(request: HttpRequest) -> HttpResponse:
+def staff_request_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     """代点单 for a resident who called or came to the desk."""
     _staff_required(request)
     form = OnBehalfRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         station = station_for_village(village=form.cleaned_data["village"])
         user = request.user
-        if not user.is_superuser and not org_subtree(node=user.staff_node).filter(id=station.id).exists():
+        if not user.is_superuser and (
+            user.staff_node is None or not org_subtree(node=user.staff_node).filter(id=station.id).exists()
+        ):
             form.add_error("village", _("该村/社区不在您的服务范围内。"))
         else:
             requester = resident_get_or_create(

@@ -206,8 +206,11 @@ def test_submit_in_auto_accept_category_goes_straight_to_queued_with_both_events
         (S.SUBMITTED, S.QUEUED, None, "该类别自动受理"),
     ]
     assert _kinds(cast.resident) == ["queued", "received"]
-    # Nothing to review, so no review request to the station.
-    assert _kinds(cast.staff_a) == []
+    # Nothing to review: the station and its township office are told it awaits dispatch.
+    assert _kinds(cast.staff_a) == ["new_in_queue"]
+    assert _kinds(cast.station_staff_a1) == ["new_in_queue"]
+    assert _kinds(cast.staff_b) == []
+    assert _kinds(cast.dispatcher) == []
 
 
 # --- 审核 -----------------------------------------------------------------------------------

@@ -760,3 +760,23 @@ def test_logout_ends_the_session(client, world, role: str) -> None:
     response = c.post("/logout/")
     assert (response.status_code, response["Location"]) == (302, "/login/")
     assert c.get("/r/requests/")["Location"] == login_redirect("/r/requests/")
+
+
+def test_inbox_links_each_notification_to_the_page_its_reader_uses(client, cast, org):  # type: ignore[no-untyped-def]
+    from apps.dispatch.services import dispatch_directed, offer_accept
+    from apps.service_requests.services import request_review
+    from tests.service_requests.factories import submit_request
+
+    request = submit_request(requester=cast.resident, category=org["category"], village=org["village_a1"])
+    request_review(request=request, actor=cast.staff_a, accept=True)
+    (offer,) = dispatch_directed(request=request, actor=cast.staff_a, volunteers=[cast.volunteer])
+    offer_accept(offer=offer, volunteer=cast.volunteer)
+
+    expected = {
+        cast.resident: f'<a href="/r/requests/{request.id}/">',
+        cast.staff_a: f'<a href="/s/requests/{request.id}/">',
+        cast.volunteer.user: '<a href="/v/offers/">',
+    }
+    for user, link in expected.items():
+        client.force_login(user)
+        assert link in client.get("/notifications/").content.decode()

@@ -19,7 +19,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "zhuozhou_civic.sqlite3",
+            "NAME": str(DATA_DIR / "zhuozhou_civic.sqlite3"),
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 30,

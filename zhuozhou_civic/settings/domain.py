@@ -6,6 +6,12 @@ OFFER_EXPIRY_MINUTES = {
     "urgent": env_int("OFFER_EXPIRY_MINUTES_URGENT", 30),
     "critical": env_int("OFFER_EXPIRY_MINUTES_CRITICAL", 10),
 }
+# A request still waiting in the queue this long after it was submitted escalates to the centre.
+ESCALATE_AFTER_MINUTES = {
+    "normal": env_int("ESCALATE_AFTER_MINUTES_NORMAL", 24 * 60),
+    "urgent": env_int("ESCALATE_AFTER_MINUTES_URGENT", 120),
+    "critical": env_int("ESCALATE_AFTER_MINUTES_CRITICAL", 30),
+}
 # A completed request nobody rated closes after this many days, without inventing a rating.
 UNRATED_CLOSE_AFTER_DAYS = env_int("UNRATED_CLOSE_AFTER_DAYS", 7)
 # Notifications whose e-mail has not gone out after this many seconds are re-enqueued by beat.
