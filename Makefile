@@ -28,6 +28,7 @@ test: setup
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: setup
+	DJANGO_SECRET_KEY=x $(VENV)/bin/mypy apps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	DJANGO_DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
