@@ -2,10 +2,12 @@
 bad query string is a 400 rather than a driver error (a 500)."""
 
 from datetime import UTC
+from typing import Any
 
 import django_filters
 from django import forms
 from django_filters.fields import IsoDateTimeField
+from drf_spectacular.utils import extend_schema_field
 
 # Every id is a signed 64-bit integer (BigAutoField). A larger number names no row, but lookups
 # through a foreign key or ``__in`` hand it to the driver as is, which fails with OverflowError
@@ -13,10 +15,11 @@ from django_filters.fields import IsoDateTimeField
 MAX_ID = 2**63 - 1
 
 
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
 class IdFilter(django_filters.NumberFilter):
     """An id in the query string (``?township=3``): a whole number within the range of an id."""
 
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", MAX_ID)
         kwargs.setdefault("decimal_places", 0)
@@ -24,7 +27,7 @@ class IdFilter(django_filters.NumberFilter):
 
 
 class _StorableIsoDateTimeField(IsoDateTimeField):
-    def to_python(self, value):  # type: ignore[no-untyped-def]
+    def to_python(self, value: Any) -> Any:
         result = super().to_python(value)
         if result is not None:
             try:

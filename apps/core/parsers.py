@@ -2,6 +2,7 @@
 must not import anything that imports DRF's views (as ``apps.core.api`` does)."""
 
 import json
+from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, parsers
@@ -12,7 +13,7 @@ class JSONParser(parsers.JSONParser):
     but no UTF-8 text can hold them: echoing one in an error message, or saving it, would
     fail with a 500."""
 
-    def parse(self, stream, media_type=None, parser_context=None):  # type: ignore[no-untyped-def]
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
         data = super().parse(stream, media_type, parser_context)
         try:
             json.dumps(data, ensure_ascii=False).encode("utf-8")

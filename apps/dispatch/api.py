@@ -1,4 +1,5 @@
 import django_filters
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins
@@ -29,7 +30,7 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
     serializer_class = OfferOutput
     filterset_class = OfferFilter
 
-    def get_scoped_queryset(self):  # type: ignore[no-untyped-def]
+    def get_scoped_queryset(self) -> QuerySet[Offer]:
         return offers_visible_to(user=self.user)
 
     def _own_offer(self) -> Offer:

@@ -4,7 +4,7 @@ Locking rule: every write here first locks the request row (``request_lock``) an
 touches offers, so concurrent accepts, declines, expiries and cancellations queue in one order
 and never deadlock. Offer status changes are conditional UPDATEs like request transitions."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -187,7 +187,7 @@ def _return_if_no_live_offers(request: ServiceRequest) -> None:
         request_services.request_return_to_queue(request=request, reason=gettext_noop("邀请均已婉拒或过期，退回待派单"))
 
 
-def offers_expire(*, now=None) -> int:  # type: ignore[no-untyped-def]
+def offers_expire(*, now: datetime | None = None) -> int:
     """The beat sweep: expire offers past their time and return requests with no live offer
     to the queue. Safe to run twice or concurrently: every change is conditional."""
     now = now or timezone.now()

@@ -1,3 +1,4 @@
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins
 from rest_framework.decorators import action
@@ -7,6 +8,7 @@ from rest_framework.response import Response
 from apps.core.api import ScopedViewSet
 
 from . import services
+from .models import Notification
 from .selectors import notifications_for
 from .serializers import NotificationOutput
 
@@ -16,7 +18,7 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
 
     serializer_class = NotificationOutput
 
-    def get_scoped_queryset(self):  # type: ignore[no-untyped-def]
+    def get_scoped_queryset(self) -> QuerySet[Notification]:
         return notifications_for(user=self.user)
 
     @extend_schema(request=None, responses=NotificationOutput)

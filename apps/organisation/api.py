@@ -1,11 +1,12 @@
 import django_filters
+from django.db.models import QuerySet
 from rest_framework import mixins
 from rest_framework.permissions import AllowAny
 from rest_framework.viewsets import GenericViewSet
 
 from apps.core.filters import IdFilter
 
-from .models import Place
+from .models import Place, ServiceCategory
 from .selectors import active_categories
 from .serializers import CategoryOutput, PlaceOutput
 
@@ -17,7 +18,7 @@ class CategoryViewSet(mixins.ListModelMixin, GenericViewSet):
     serializer_class = CategoryOutput
     pagination_class = None
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self) -> QuerySet[ServiceCategory]:
         return active_categories()
 
 
@@ -38,5 +39,5 @@ class PlaceViewSet(mixins.ListModelMixin, GenericViewSet):
     filterset_class = PlaceFilter
     pagination_class = None
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self) -> QuerySet[Place]:
         return Place.objects.order_by("kind", "code", "name")

@@ -1,4 +1,5 @@
 import django_filters
+from django.db.models import QuerySet
 from rest_framework import mixins
 from rest_framework.permissions import IsAuthenticated
 
@@ -29,5 +30,5 @@ class VolunteerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedV
     serializer_class = VolunteerOutput
     filterset_class = VolunteerFilter
 
-    def get_scoped_queryset(self):  # type: ignore[no-untyped-def]
+    def get_scoped_queryset(self) -> QuerySet[VolunteerProfile]:
         return volunteers_visible_to(user=self.user).order_by("volunteer_number").distinct()

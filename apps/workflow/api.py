@@ -1,4 +1,5 @@
 import django_filters
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
@@ -71,7 +72,7 @@ class RequestViewSet(mixins.ListModelMixin, ScopedViewSet):
     filterset_class = RequestFilter
     serializer_class = RequestListOutput
 
-    def get_scoped_queryset(self):  # type: ignore[no-untyped-def]
+    def get_scoped_queryset(self) -> QuerySet[ServiceRequest]:
         return requests_visible_to(user=self.user)
 
     def _detail(self, request_obj: ServiceRequest, *, status_code: int = status.HTTP_200_OK) -> Response:
@@ -142,7 +143,7 @@ class RequestViewSet(mixins.ListModelMixin, ScopedViewSet):
         return self._detail(request_obj)
 
     @extend_schema(request=DispatchInput, responses={201: OfferOutput(many=True)})
-    @action(detail=True, methods=["post"], url_path="dispatch")
+    @action(detail=True, methods=["post"], url_path="dispatch", pagination_class=None)
     def dispatch_offers(self, request: Request, pk: str | None = None) -> Response:
         """派单: offer the request to chosen volunteers of your area."""
         request_obj = self._managed()

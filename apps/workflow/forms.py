@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -43,7 +45,7 @@ class RequestForm(forms.Form):
         label=_("希望结束时间"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
 
-    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         village = self.fields["village"]
         assert isinstance(village, VillageChoiceField)
@@ -105,7 +107,7 @@ class ReviewForm(forms.Form):
 class DispatchForm(forms.Form):
     volunteer_ids = forms.TypedMultipleChoiceField(label=_("选择志愿者"), coerce=int)
 
-    def __init__(self, *args, volunteer_choices: list[tuple[str, str]], **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, volunteer_choices: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         volunteer_ids = self.fields["volunteer_ids"]
         assert isinstance(volunteer_ids, forms.TypedMultipleChoiceField)

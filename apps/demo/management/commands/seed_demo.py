@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.core.management.base import BaseCommand
 
 from apps.demo.services import DEMO_PASSWORD, seed_demo
@@ -6,7 +8,7 @@ from apps.demo.services import DEMO_PASSWORD, seed_demo
 class Command(BaseCommand):
     help = "Create demo accounts for every role and a sample request (idempotent), and print the logins."
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args: Any, **options: Any) -> None:
         accounts = seed_demo()
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for account in accounts:
