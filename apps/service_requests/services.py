@@ -2,7 +2,8 @@
 conditional UPDATE on id and expected status: a lost race changes nothing and raises
 :class:`Conflict` (HTTP 409)."""
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -85,6 +86,11 @@ class RequestInput:
     window_end: datetime | None = None
     latitude: Decimal | None = None
     longitude: Decimal | None = None
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> "RequestInput":
+        """From a validated form's or serializer's data; keys that are not fields are ignored."""
+        return cls(**{field.name: values[field.name] for field in fields(cls) if field.name in values})
 
 
 def request_submit(

@@ -7,13 +7,11 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.accounts.services import resident_get_or_create
 from apps.core.api import ScopedViewSet
 from apps.core.errors import DomainError, Forbidden
 from apps.core.filters import DateTimeFilter, IdFilter
 from apps.dispatch import services as dispatch_services
 from apps.dispatch.serializers import DispatchInput, OfferOutput
-from apps.organisation.selectors import org_subtree, station_for_village
 from apps.ratings.serializers import RatingInput, RatingOutput
 from apps.ratings.services import rating_submit
 from apps.service_requests import services as request_services
@@ -30,6 +28,7 @@ from apps.service_requests.serializers import (
 from apps.volunteers.selectors import volunteers_visible_to
 
 from .selectors import may_act_as_requester_or_staff, request_detail_context
+from .services import request_submit_on_behalf
 
 
 class RequestFilter(django_filters.FilterSet):
@@ -44,24 +43,6 @@ class RequestFilter(django_filters.FilterSet):
     class Meta:
         model = ServiceRequest
         fields = ["status", "urgency", "category", "township", "village"]
-
-
-def _request_input(data: dict) -> request_services.RequestInput:
-    return request_services.RequestInput(
-        category=data["category"],
-        title=data["title"],
-        description=data["description"],
-        village=data["village"],
-        address=data["address"],
-        contact_name=data["contact_name"],
-        contact_phone=data["contact_phone"],
-        urgency=data["urgency"],
-        volunteers_needed=data["volunteers_needed"],
-        window_start=data.get("window_start"),
-        window_end=data.get("window_end"),
-        latitude=data.get("latitude"),
-        longitude=data.get("longitude"),
-    )
 
 
 class RequestViewSet(mixins.ListModelMixin, ScopedViewSet):
@@ -102,7 +83,9 @@ class RequestViewSet(mixins.ListModelMixin, ScopedViewSet):
         data = RequestCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         created = request_services.request_submit(
-            data=_request_input(data.validated_data), requester=self.user, entered_by=self.user
+            data=request_services.RequestInput.from_values(data.validated_data),
+            requester=self.user,
+            entered_by=self.user,
         )
         return self._detail(created, status_code=status.HTTP_201_CREATED)
 
@@ -116,14 +99,12 @@ class RequestViewSet(mixins.ListModelMixin, ScopedViewSet):
         data = OnBehalfCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        station = station_for_village(village=values["village"])
-        if not user.is_superuser and (
-            user.staff_node is None or not org_subtree(node=user.staff_node).filter(id=station.id).exists()
-        ):
-            raise DomainError(_("该村/社区不在您的服务范围内。"), code="out_of_area")
-        requester = resident_get_or_create(phone=values["requester_phone"], name=values["requester_name"])
-        created = request_services.request_submit(
-            data=_request_input(values), requester=requester, entered_by=user, channel=values["channel"]
+        created = request_submit_on_behalf(
+            staff=user,
+            data=request_services.RequestInput.from_values(values),
+            requester_phone=values["requester_phone"],
+            requester_name=values["requester_name"],
+            channel=values["channel"],
         )
         return self._detail(created, status_code=status.HTTP_201_CREATED)
 

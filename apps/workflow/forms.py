@@ -62,20 +62,7 @@ class RequestForm(forms.Form):
         return data
 
     def to_input(self) -> RequestInput:
-        d = self.cleaned_data
-        return RequestInput(
-            category=d["category"],
-            title=d["title"],
-            description=d["description"],
-            village=d["village"],
-            address=d["address"],
-            contact_name=d["contact_name"],
-            contact_phone=d["contact_phone"],
-            urgency=d["urgency"],
-            volunteers_needed=d["volunteers_needed"],
-            window_start=d.get("window_start"),
-            window_end=d.get("window_end"),
-        )
+        return RequestInput.from_values(self.cleaned_data)
 
 
 class OnBehalfRequestForm(RequestForm):

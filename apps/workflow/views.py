@@ -15,16 +15,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_http_methods, require_POST
 
-from apps.accounts.services import resident_get_or_create
 from apps.core.errors import DomainError
 from apps.core.typing import AuthenticatedHttpRequest
 from apps.dispatch import services as dispatch_services
 from apps.dispatch.models import HOLDS_PLACE, OfferStatus
 from apps.dispatch.selectors import offer_of_volunteer, offers_of_volunteer, volunteer_sees_contact
-from apps.organisation.selectors import org_subtree, station_for_village, townships, villages
+from apps.organisation.selectors import townships, villages
 from apps.ratings.services import rating_submit
 from apps.service_requests import services as request_services
-from apps.service_requests.models import Status
+from apps.service_requests.models import ServiceRequest, Status
 from apps.service_requests.selectors import (
     request_for_requester,
     request_for_staff,
@@ -44,6 +43,7 @@ from .forms import (
     ReviewForm,
 )
 from .selectors import request_detail_context
+from .services import request_submit_on_behalf
 
 
 def _attempt(request: HttpRequest, action: Callable[[], Any], success: str) -> bool:
@@ -61,6 +61,24 @@ def _form_errors(request: HttpRequest, form: Any) -> None:
     for errors in form.errors.values():
         for error in errors:
             messages.error(request, error)
+
+
+def _rate(request: AuthenticatedHttpRequest, service_request: ServiceRequest, success: str) -> None:
+    form = RatingForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return
+    _attempt(
+        request,
+        lambda: rating_submit(
+            request=service_request,
+            actor=request.user,
+            score=form.cleaned_data["score"],
+            tags=form.cleaned_data["tags"],
+            comment=form.cleaned_data["comment"],
+        ),
+        success,
+    )
 
 
 def _staff_required(request: AuthenticatedHttpRequest) -> None:
@@ -114,22 +132,7 @@ def request_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def request_rate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    service_request = request_for_requester(user=request.user, request_id=pk)
-    form = RatingForm(request.POST)
-    if form.is_valid():
-        _attempt(
-            request,
-            lambda: rating_submit(
-                request=service_request,
-                actor=request.user,
-                score=form.cleaned_data["score"],
-                tags=form.cleaned_data["tags"],
-                comment=form.cleaned_data["comment"],
-            ),
-            _("感谢您的评价！"),
-        )
-    else:
-        _form_errors(request, form)
+    _rate(request, request_for_requester(user=request.user, request_id=pk), _("感谢您的评价！"))
     return redirect("workflow:request_detail", pk=pk)
 
 
@@ -358,22 +361,7 @@ def staff_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def staff_rate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """回访后代评: staff record the rating the resident gave on the phone."""
     _staff_required(request)
-    service_request = request_for_staff(user=request.user, request_id=pk)
-    form = RatingForm(request.POST)
-    if form.is_valid():
-        _attempt(
-            request,
-            lambda: rating_submit(
-                request=service_request,
-                actor=request.user,
-                score=form.cleaned_data["score"],
-                tags=form.cleaned_data["tags"],
-                comment=form.cleaned_data["comment"],
-            ),
-            _("已代群众评价。"),
-        )
-    else:
-        _form_errors(request, form)
+    _rate(request, request_for_staff(user=request.user, request_id=pk), _("已代群众评价。"))
     return redirect("workflow:staff_request_detail", pk=pk)
 
 
@@ -384,23 +372,17 @@ def staff_request_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     _staff_required(request)
     form = OnBehalfRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        station = station_for_village(village=form.cleaned_data["village"])
-        user = request.user
-        if not user.is_superuser and (
-            user.staff_node is None or not org_subtree(node=user.staff_node).filter(id=station.id).exists()
-        ):
-            form.add_error("village", _("该村/社区不在您的服务范围内。"))
-        else:
-            requester = resident_get_or_create(
-                phone=form.cleaned_data["requester_phone"], name=form.cleaned_data["requester_name"]
+        try:
+            created = request_submit_on_behalf(
+                staff=request.user,
+                data=form.to_input(),
+                requester_phone=form.cleaned_data["requester_phone"],
+                requester_name=form.cleaned_data["requester_name"],
+                channel=form.cleaned_data["channel"],
             )
-            try:
-                created = request_services.request_submit(
-                    data=form.to_input(), requester=requester, entered_by=user, channel=form.cleaned_data["channel"]
-                )
-            except DomainError as exc:
-                form.add_error(None, str(exc.message))
-            else:
-                messages.success(request, _("已代群众点单。"))
-                return HttpResponseRedirect(reverse("workflow:staff_request_detail", args=[created.id]))
+        except DomainError as exc:
+            form.add_error("village" if exc.code == "out_of_area" else None, str(exc.message))
+        else:
+            messages.success(request, _("已代群众点单。"))
+            return HttpResponseRedirect(reverse("workflow:staff_request_detail", args=[created.id]))
     return render(request, "workflow/staff/new.html", {"form": form})
