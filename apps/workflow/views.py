@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_http_methods, require_POST
@@ -158,7 +159,8 @@ def request_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 def volunteer_offers(request: AuthenticatedHttpRequest) -> HttpResponse:
     _volunteer_required(request)
-    offers = offers_of_volunteer(user=request.user).filter(status=OfferStatus.OFFERED)
+    # An offer past its time is not shown even before the expiry sweep has marked it.
+    offers = offers_of_volunteer(user=request.user).filter(status=OfferStatus.OFFERED, expires_at__gt=timezone.now())
     return render(request, "workflow/volunteer/offers.html", {"offers": offers})
 
 

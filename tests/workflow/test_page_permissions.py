@@ -780,3 +780,25 @@ def test_inbox_links_each_notification_to_the_page_its_reader_uses(client, cast,
     for user, link in expected.items():
         client.force_login(user)
         assert link in client.get("/notifications/").content.decode()
+
+
+def test_volunteer_offer_page_hides_offers_past_their_time_before_the_sweep(client, cast, org):  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.dispatch.models import Offer
+    from apps.dispatch.services import dispatch_directed
+    from apps.service_requests.services import request_review
+    from tests.service_requests.factories import submit_request
+
+    request = submit_request(requester=cast.resident, category=org["category"], village=org["village_a1"])
+    request_review(request=request, actor=cast.staff_a, accept=True)
+    (offer,) = dispatch_directed(request=request, actor=cast.staff_a, volunteers=[cast.volunteer])
+    client.force_login(cast.volunteer.user)
+    assert f'id="offer-{offer.id}"' in client.get("/v/offers/").content.decode()
+
+    Offer.objects.filter(id=offer.id).update(expires_at=timezone.now() - timedelta(seconds=1))
+    html = client.get("/v/offers/").content.decode()
+    assert f'id="offer-{offer.id}"' not in html
+    assert "暂时没有新的服务邀请。" in html
