@@ -3,7 +3,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -34,7 +33,6 @@ OFFER_TRANSITIONS: dict[str, frozenset[str]] = {
     OfferStatus.RELEASED: frozenset(),
     OfferStatus.COMPLETED: frozenset(),
 }
-LIVE = frozenset({OfferStatus.OFFERED})
 # The volunteer holds a place on the request; only these see the resident's phone and address.
 HOLDS_PLACE = frozenset({OfferStatus.ACCEPTED, OfferStatus.IN_SERVICE})
 
@@ -93,11 +91,3 @@ class Offer(models.Model):
 
     def __str__(self) -> str:
         return f"offer {self.pk}: request {self.request_id} → volunteer {self.volunteer_id}"
-
-    @property
-    def is_live(self) -> bool:
-        return self.status == OfferStatus.OFFERED and self.expires_at > timezone.now()
-
-    @property
-    def holds_place(self) -> bool:
-        return self.status in HOLDS_PLACE

@@ -18,10 +18,6 @@ def offers_of_volunteer(*, user: User) -> QuerySet[Offer]:
     return _base().filter(volunteer__user=user)
 
 
-def offers_managed_by(*, user: User) -> QuerySet[Offer]:
-    return _base().filter(request__in=requests_managed_by(user=user))
-
-
 def offers_visible_to(*, user: User) -> QuerySet[Offer]:
     """A volunteer's own offers and, for staff, the offers on the requests of their area
     (a staff member may volunteer too)."""

@@ -35,14 +35,6 @@ class Place(models.Model):  # type: ignore[django-manager-missing]
     def __str__(self) -> str:
         return self.name
 
-    @property
-    def township(self) -> "Place | None":
-        if self.kind == self.Kind.TOWNSHIP:
-            return self
-        if self.kind == self.Kind.VILLAGE:
-            return self.parent
-        return None
-
 
 class OrgNode(MP_Node):
     """The practice network as one tree: centre → office and sub-centres, and centre →
@@ -86,10 +78,6 @@ class OrgNode(MP_Node):
 
     def __str__(self) -> str:
         return self.name
-
-    @property
-    def is_centre(self) -> bool:
-        return self.kind == self.Kind.CENTRE
 
 
 class ServiceCategory(models.Model):

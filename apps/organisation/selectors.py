@@ -19,10 +19,6 @@ def org_ancestors_and_self(*, node: OrgNode) -> QuerySet[OrgNode]:
     return OrgNode.objects.filter(path__in=prefixes)
 
 
-def org_root() -> OrgNode:
-    return OrgNode.objects.get_root_nodes().get()
-
-
 def station_for_village(*, village: Place) -> OrgNode:
     """The station that owns a village; the township office when the village has no station."""
     node = (
