@@ -13,3 +13,5 @@ urlpatterns = [
     path("", include("apps.workflow.urls")),
     path("notifications/", include("apps.notifications.urls")),
 ]
+
+handler404 = "apps.core.api.page_not_found"

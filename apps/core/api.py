@@ -4,8 +4,9 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import Model, QuerySet
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext_lazy as _
+from django.views import defaults
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.serializers import ModelSerializer
@@ -40,6 +41,15 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         detail = response.data["detail"]
         response.data = {"detail": str(detail), "code": getattr(detail, "code", "error")}
     return response
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's 404 for a URL that no route matches (``/api/v1/requests/1.5/``): under ``/api/``
+    the JSON error every other API error is, elsewhere the usual page."""
+    if request.path.startswith("/api/"):
+        body = {"detail": str(_("未找到，或您无权查看。")), "code": "not_found"}
+        return JsonResponse(body, status=404, json_dumps_params={"ensure_ascii": False})
+    return defaults.page_not_found(request, exception)
 
 
 class AuthenticatedAPIView(APIView):

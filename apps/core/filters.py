@@ -6,6 +6,7 @@ from typing import Any
 
 import django_filters
 from django import forms
+from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import extend_schema_field
 
@@ -31,13 +32,32 @@ class _StorableIsoDateTimeField(IsoDateTimeField):
         result = super().to_python(value)
         if result is not None:
             try:
-                result.astimezone(UTC)  # the database compares in UTC
+                # The database compares in UTC. PostgreSQL would also refuse the offset as given
+                # when it is past ±15:59 (``+23:41``), which Python allows.
+                result = result.astimezone(UTC)
             except OverflowError:
                 raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
         return result
 
 
 class DateTimeFilter(django_filters.IsoDateTimeFilter):
-    """An ISO 8601 time in the query string that can be shifted to UTC (not one near year 1 or 9999)."""
+    """An ISO 8601 time in the query string, compared in UTC (one that cannot be, near year 1 or 9999, is a 400)."""
 
     field_class = _StorableIsoDateTimeField
+
+
+class _StrictBooleanField(forms.Field):
+    def to_python(self, value: Any) -> bool | None:
+        if value in (None, ""):
+            return None
+        spelled = str(value).lower()
+        if spelled not in ("true", "false"):
+            raise forms.ValidationError(_("请填写 true 或 false。"), code="invalid")
+        return spelled == "true"
+
+
+class BooleanFilter(django_filters.BooleanFilter):
+    """``?verified=true`` or ``false``. django-filter's own would take any other value as no
+    filter at all, answering a question nobody asked."""
+
+    field_class = _StrictBooleanField

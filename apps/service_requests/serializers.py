@@ -1,4 +1,4 @@
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
@@ -11,14 +11,19 @@ from .models import Channel, RequestEvent, ServiceRequest, Urgency
 
 
 class StorableDateTimeField(serializers.DateTimeField):
-    """A time the database can store. It keeps UTC, and DRF lets a naive time near year 1
-    through (or crashes on it while checking it), which then fails with OverflowError: a 500."""
+    """A time the database can store and the API can write back. The database keeps UTC, and
+    DRF lets a naive time near year 1 through (or crashes on it while checking it), which then
+    fails with OverflowError: a 500. Before 1901 the local time is Shanghai's mean solar time,
+    +08:05:43, an offset RFC 3339 cannot write: the answer would not be a date-time."""
 
     def enforce_timezone(self, value: datetime) -> datetime:
         try:
             aware = super().enforce_timezone(value)
             aware.astimezone(UTC)
         except OverflowError:
+            self.fail("overflow")
+        offset = aware.utcoffset()
+        if offset is not None and offset % timedelta(minutes=1):
             self.fail("overflow")
         return aware
 

@@ -4,7 +4,7 @@ from rest_framework import mixins
 from rest_framework.permissions import IsAuthenticated
 
 from apps.core.api import ScopedViewSet
-from apps.core.filters import IdFilter
+from apps.core.filters import BooleanFilter, IdFilter
 from apps.core.permissions import IsOrgStaff
 
 from .models import VolunteerProfile
@@ -16,7 +16,7 @@ class VolunteerFilter(django_filters.FilterSet):
     category = IdFilter(field_name="categories__id")
     township = IdFilter(field_name="home_township_id")
     village = IdFilter(field_name="home_village_id")
-    verified = django_filters.BooleanFilter(field_name="is_verified")
+    verified = BooleanFilter(field_name="is_verified")
 
     class Meta:
         model = VolunteerProfile

@@ -131,6 +131,10 @@ CREATE_CASES = [
     pytest.param({"window_start": "next tuesday"}, ["window_start"], id="window-start-not-a-time"),
     pytest.param({"window_end": "0001-01-01T00:00:00"}, ["window_end"], id="window-end-year-1"),
     pytest.param({"window_end": "9999-12-31T23:59:59-12:00"}, ["window_end"], id="window-end-past-year-9999"),
+    # Found by the fuzzer: before 1901 Shanghai keeps local mean time, and the answer said
+    # "0362-04-13T10:49:18+08:05:43", which is no RFC 3339 date-time.
+    pytest.param({"window_end": "0362-04-13T02:43:35Z"}, ["window_end"], id="window-end-in-local-mean-time"),
+    pytest.param({"window_start": "1900-12-31T15:00:00Z"}, ["window_start"], id="window-start-in-local-mean-time"),
     pytest.param({"latitude": 91}, ["latitude"], id="latitude-91"),
     pytest.param({"latitude": "NaN"}, ["latitude"], id="latitude-nan"),
     pytest.param({"latitude": "39.1234567"}, ["latitude"], id="latitude-7-decimals"),
@@ -743,6 +747,12 @@ def test_a_body_that_is_not_a_json_object_is_refused_cleanly(
         ("staff_a", f"/api/v1/volunteers/?category={HUGE_ID}", 400, ["category"]),
         ("resident", f"/api/v1/places/?parent={HUGE_ID}", 400, ["parent"]),
         ("resident", "/api/v1/places/?kind=planet", 400, ["kind"]),
+        # Found by tests/workflow/test_api_fuzz.py: DRF and django-filter took these as not given.
+        ("staff_a", "/api/v1/requests/?page_size=abc", 400, ["page_size"]),
+        ("staff_a", "/api/v1/requests/?page_size=0", 400, ["page_size"]),
+        ("staff_a", "/api/v1/requests/?page_size=-5", 400, ["page_size"]),
+        ("staff_a", "/api/v1/volunteers/?verified=maybe", 400, ["verified"]),
+        ("staff_a", "/api/v1/volunteers/?verified=1", 400, ["verified"]),
     ],
 )
 def test_a_bad_list_query_is_refused_cleanly(world, api, actor, query, status_code, fields):  # type: ignore[no-untyped-def]
@@ -782,3 +792,45 @@ def test_well_formed_list_queries_still_narrow_the_list(world, api, org):  # typ
         [org["village_a1"].id, org["village_a2"].id],
         key=lambda pk: Place.objects.get(id=pk).name,
     )
+
+
+def test_list_queries_found_by_the_fuzzer_are_answered_as_documented(world, api, org):  # type: ignore[no-untyped-def]
+    """Cases tests/workflow/test_api_fuzz.py found, each once a 500 or an answer the schema does not document."""
+    dispatcher = api(world.cast.dispatcher)
+    everything = [world.request_b.id, world.resident_a2.id, world.request.id]
+
+    def ids(url: str) -> list[int]:
+        response = dispatcher.get(url)
+        assert response.status_code == 200, response.content
+        return [row["id"] for row in response.json()["results"]]
+
+    # A UTC offset Python takes but PostgreSQL does not (past ±15:59): compared in UTC, not a 500.
+    assert ids("/api/v1/requests/?created_before=3600-01-23T00:35:46.43969%2B23:41") == everything
+    assert ids("/api/v1/requests/?created_after=2000-01-01T00:00:00-23:59") == everything
+    assert ids("/api/v1/requests/?created_after=3600-01-23T00:35:46%2B23:41") == []
+    # An empty value is as if the parameter were not given (``allowEmptyValue`` in the schema).
+    assert ids("/api/v1/requests/?village=&created_after=&urgency=&page=&page_size=") == everything
+    # A page size past the limit is cut to it, however many digits it has.
+    assert ids(f"/api/v1/requests/?page_size={'9' * 5000}") == everything
+    assert ids(f"/api/v1/volunteers/?verified=true&township={org['township_b'].id}") == [world.volunteer_b.id]
+    assert ids("/api/v1/volunteers/?verified=false") == []
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+@pytest.mark.parametrize(
+    "path", ["/api/v1/requests/1.5/", "/api/v1/offers/1/accept/more/", "/api/v1/no-such-thing/", "/api/nothing/"]
+)
+def test_an_api_url_that_no_route_matches_is_a_json_not_found(world, api, method, path):  # type: ignore[no-untyped-def]
+    """Django's own 404 page was HTML, which the schema documents nowhere (found by the fuzzer)."""
+    client = api(world.cast.resident)
+    response = client.get(path) if method == "get" else client.post(path, {}, format="json")
+
+    assert response.status_code == 404
+    assert error_body(response) == NOT_FOUND
+
+
+def test_a_page_that_no_route_matches_is_still_an_html_not_found(world, client):  # type: ignore[no-untyped-def]
+    response = client.get("/no-such-page/")
+
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
