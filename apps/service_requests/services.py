@@ -104,6 +104,9 @@ def request_submit(
         raise DomainError(_("请选择村或社区。"), code="invalid_village")
     if not data.category.is_active:
         raise DomainError(_("该服务类别已停用。"), code="inactive_category")
+    latest = data.window_end or data.window_start
+    if latest is not None and latest < timezone.now():
+        raise DomainError(_("期望的服务时间已经过去，请重新选择。"), code="window_in_past")
     township_id = data.village.parent_id
     assert township_id is not None, "a village always belongs to a township"
     with transaction.atomic():

@@ -317,3 +317,52 @@ def test_close_unrated_honours_a_changed_period(cast, org, settings):  # type: i
     assert requests_close_unrated(now=now) == 1
     assert ServiceRequest.objects.get(id=request.id).status == S.CLOSED
     assert Rating.objects.filter(request=request).exists() is False
+
+
+@pytest.mark.parametrize(
+    "window",
+    [
+        {"window_end": timedelta(minutes=-1)},
+        {"window_start": timedelta(days=-2), "window_end": timedelta(hours=-1)},
+        {"window_start": timedelta(minutes=-1)},
+    ],
+    ids=["ended", "whole-window-past", "start-only-past"],
+)
+def test_submit_refuses_a_desired_window_that_is_already_over(cast, org, window):  # type: ignore[no-untyped-def]
+    from apps.service_requests.services import RequestInput, request_submit
+
+    now = timezone.now()
+    data = RequestInput(
+        category=org["category"],
+        title="t",
+        description="d",
+        village=org["village_a1"],
+        address="a",
+        contact_name="王秀兰",
+        contact_phone="13912345678",
+        urgency="normal",
+        **{key: now + delta for key, delta in window.items()},
+    )
+    with pytest.raises(DomainError) as excinfo:
+        request_submit(data=data, requester=cast.resident, entered_by=cast.resident)
+    assert excinfo.value.code == "window_in_past"
+    assert ServiceRequest.objects.count() == 0
+
+
+def test_submit_accepts_a_window_that_has_begun_but_not_ended(cast, org):  # type: ignore[no-untyped-def]
+    from apps.service_requests.services import RequestInput, request_submit
+
+    now = timezone.now()
+    data = RequestInput(
+        category=org["category"],
+        title="t",
+        description="d",
+        village=org["village_a1"],
+        address="a",
+        contact_name="王秀兰",
+        contact_phone="13912345678",
+        urgency="normal",
+        window_start=now - timedelta(hours=1),
+        window_end=now + timedelta(hours=1),
+    )
+    assert request_submit(data=data, requester=cast.resident, entered_by=cast.resident).status == S.SUBMITTED
