@@ -1,9 +1,25 @@
 import os
 
 from celery import Celery
+from celery.signals import beat_init, worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zhuozhou_civic.settings")
 
 app = Celery("zhuozhou_civic")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@worker_init.connect
+@beat_init.connect
+def _refuse_to_start_without_a_secret(**kwargs: object) -> None:
+    # Tasks decrypt phones and addresses: a worker or beat without the secret must not start.
+    # Celery logs and swallows a handler's Exception, so the refusal is a SystemExit.
+    from django.core.exceptions import ImproperlyConfigured
+
+    from .startup import require_secret_key
+
+    try:
+        require_secret_key()
+    except ImproperlyConfigured as exc:
+        raise SystemExit(f"refusing to start: {exc} Set DJANGO_SECRET_KEY (or DJANGO_DEBUG=1).") from exc

@@ -8,7 +8,7 @@ import hmac
 import re
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.utils.translation import gettext_lazy as _
 
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
@@ -41,5 +41,7 @@ def validate_contact_phone(raw: str) -> str:
 
 
 def phone_digest(raw: str) -> str:
+    if not settings.PHONE_LOOKUP_KEY:
+        raise ImproperlyConfigured("PHONE_LOOKUP_KEY or DJANGO_SECRET_KEY is required to look phone numbers up.")
     key = settings.PHONE_LOOKUP_KEY.encode()
     return hmac.new(key, normalize_phone(raw).encode(), hashlib.sha256).hexdigest()

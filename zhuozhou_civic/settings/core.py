@@ -1,14 +1,13 @@
-from django.core.exceptions import ImproperlyConfigured
-
 from .env import BASE_DIR, DATA_DIR, env_bool, env_list, env_str
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
 
+# Fail closed: outside debug there is no default secret. Left empty, Django itself refuses
+# everything that needs it (sessions, signing, the encrypted fields), and the web server, the
+# worker and beat refuse to start (wsgi.py, asgi.py, celery.py); commands that need no secret,
+# such as makemigrations, still run.
 SECRET_KEY = env_str("DJANGO_SECRET_KEY")
-if not SECRET_KEY:
-    if not DEBUG:
-        # Fail closed: outside debug a missing secret is a configuration error, never a default.
-        raise ImproperlyConfigured("DJANGO_SECRET_KEY is required when DJANGO_DEBUG is off.")
+if not SECRET_KEY and DEBUG:
     SECRET_KEY = "insecure-development-only-key-do-not-use-in-production"  # noqa: S105 — debug only
 SECRET_KEY_FALLBACKS = env_list("DJANGO_SECRET_KEY_FALLBACKS", [])
 
