@@ -82,6 +82,24 @@ def _rate(request: AuthenticatedHttpRequest, service_request: ServiceRequest, su
     )
 
 
+def _cancel(
+    request: AuthenticatedHttpRequest,
+    service_request: ServiceRequest,
+    form: ReasonForm | RequiredReasonForm,
+    success: str,
+) -> None:
+    if not form.is_valid():
+        _form_errors(request, form)
+        return
+    _attempt(
+        request,
+        lambda: dispatch_services.request_cancel(
+            request=service_request, actor=request.user, reason=form.cleaned_data["reason"]
+        ),
+        success,
+    )
+
+
 def _staff_required(request: AuthenticatedHttpRequest) -> None:
     if not (request.user.is_superuser or request.user.staff_node_id is not None):
         raise Http404
@@ -141,15 +159,7 @@ def request_rate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def request_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     service_request = request_for_requester(user=request.user, request_id=pk)
-    form = ReasonForm(request.POST)
-    if form.is_valid():
-        _attempt(
-            request,
-            lambda: dispatch_services.request_cancel(
-                request=service_request, actor=request.user, reason=form.cleaned_data["reason"]
-            ),
-            _("需求已取消。"),
-        )
+    _cancel(request, service_request, ReasonForm(request.POST), _("需求已取消。"))
     return redirect("workflow:request_detail", pk=pk)
 
 
@@ -344,17 +354,8 @@ def staff_dispatch(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def staff_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     _staff_required(request)
     service_request = request_for_staff(user=request.user, request_id=pk)
-    form = RequiredReasonForm(request.POST)
-    if form.is_valid():
-        _attempt(
-            request,
-            lambda: dispatch_services.request_cancel(
-                request=service_request, actor=request.user, reason=form.cleaned_data["reason"]
-            ),
-            _("工单已取消。"),
-        )
-    else:
-        _form_errors(request, form)
+    # Staff must say why; a resident may cancel without a reason.
+    _cancel(request, service_request, RequiredReasonForm(request.POST), _("工单已取消。"))
     return redirect("workflow:staff_request_detail", pk=pk)
 
 

@@ -802,3 +802,16 @@ def test_volunteer_offer_page_hides_offers_past_their_time_before_the_sweep(clie
     html = client.get("/v/offers/").content.decode()
     assert f'id="offer-{offer.id}"' not in html
     assert "暂时没有新的服务邀请。" in html
+
+
+def test_resident_cancel_with_an_over_long_reason_says_why_and_changes_nothing(client, cast, org):  # type: ignore[no-untyped-def]
+    from apps.service_requests.models import RequestEvent, ServiceRequest
+    from tests.service_requests.factories import submit_request
+
+    request = submit_request(requester=cast.resident, category=org["category"], village=org["village_a1"])
+    client.force_login(cast.resident)
+    response = client.post(f"/r/requests/{request.id}/cancel/", {"reason": "长" * 501}, follow=True)
+    assert response.status_code == 200
+    assert "确保该变量包含不超过 500 字符 (目前字符数 501)。" in response.content.decode()
+    assert ServiceRequest.objects.get(id=request.id).status == "submitted"
+    assert RequestEvent.objects.filter(request=request).count() == 1
