@@ -82,17 +82,15 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @property
     def is_org_staff(self) -> bool:
-        return self.staff_node_id is not None
+        """The one staff check: an administrator, or staff of a node of the practice network.
+        What they may see is :func:`apps.accounts.areas.area_of`."""
+        return self.is_superuser or self.staff_node_id is not None
 
     @property
     def is_dispatcher(self) -> bool:
-        """Staff of the centre itself see and dispatch the whole city."""
-        return self.staff_node_id is not None and self.staff_node.depth == 1  # type: ignore[union-attr]
+        """Staff of the centre itself: the city's dispatchers, who take escalations."""
+        return self.staff_node is not None and self.staff_node.kind == "centre"
 
     @property
     def is_volunteer(self) -> bool:
         return hasattr(self, "volunteer_profile")
-
-    @property
-    def sees_whole_city(self) -> bool:
-        return self.is_superuser or self.is_dispatcher

@@ -27,7 +27,7 @@ class MeOutput(serializers.ModelSerializer):
         roles = ["resident"]
         if obj.is_volunteer:
             roles.append("volunteer")
-        if obj.is_org_staff:
+        if obj.staff_node is not None:
             roles.append("dispatcher" if obj.is_dispatcher else "station_staff")
         if obj.is_superuser:
             roles.append("admin")

@@ -66,14 +66,22 @@ class AuthenticatedAPIView(APIView):
 class ScopedViewSet(AuthenticatedAPIView, GenericViewSet):
     """A viewset whose queryset always comes from a selector scoped to the user.
 
-    Subclasses implement :meth:`get_scoped_queryset`; ``queryset`` may not be set, so an
-    unscoped read cannot happen by forgetting to override ``get_queryset``.
+    Subclasses implement :meth:`get_scoped_queryset`. Setting ``queryset`` or overriding
+    ``get_queryset`` is refused when the class is defined, so an unscoped read cannot happen
+    by forgetting the scope. A viewset that truly reads unscoped data (public reference data)
+    says so with ``dangerously_unscoped = "<why>"``, which is easy to find in review.
     """
+
+    dangerously_unscoped: str = ""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("dangerously_unscoped"):
+            return
         if getattr(cls, "queryset", None) is not None:
             raise TypeError(f"{cls.__name__} must not set queryset; implement get_scoped_queryset()")
+        if cls.get_queryset is not ScopedViewSet.get_queryset:
+            raise TypeError(f"{cls.__name__} must not override get_queryset; implement get_scoped_queryset()")
 
     def get_scoped_queryset(self) -> QuerySet:
         raise NotImplementedError

@@ -8,4 +8,4 @@ class IsOrgStaff(BasePermission):
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         user = request.user
-        return bool(user and user.is_authenticated and (user.is_superuser or user.staff_node_id is not None))
+        return bool(user and user.is_authenticated and user.is_org_staff)

@@ -12,7 +12,7 @@ from .typing import AuthenticatedHttpRequest
 def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Send each person to the page they use most."""
     user = request.user
-    if user.is_superuser or user.staff_node_id is not None:
+    if user.is_org_staff:
         return redirect("workflow:staff_queue")
     if user.is_volunteer:
         return redirect("workflow:volunteer_offers")

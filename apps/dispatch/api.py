@@ -12,7 +12,7 @@ from apps.core.errors import Forbidden
 
 from . import services
 from .models import Offer, OfferStatus
-from .selectors import offers_visible_to
+from .selectors import offers_listed_for, offers_visible_to
 from .serializers import CompleteInput, DeclineInput, OfferOutput, ReleaseInput
 
 
@@ -31,6 +31,8 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
     filterset_class = OfferFilter
 
     def get_scoped_queryset(self) -> QuerySet[Offer]:
+        if self.action == "list":
+            return offers_listed_for(user=self.user)
         return offers_visible_to(user=self.user)
 
     def _own_offer(self) -> Offer:

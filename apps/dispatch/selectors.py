@@ -1,11 +1,12 @@
 """Reads of offers and tasks, scoped to the user."""
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
+from apps.accounts.areas import area_of
 from apps.accounts.models import User
 from apps.core.errors import NotFound
 from apps.service_requests.models import ACTIVE_FOR_VOLUNTEERS, ServiceRequest
-from apps.service_requests.selectors import requests_managed_by
 
 from .models import HOLDS_PLACE, Offer, OfferStatus
 
@@ -21,9 +22,25 @@ def offers_of_volunteer(*, user: User) -> QuerySet[Offer]:
 def offers_visible_to(*, user: User) -> QuerySet[Offer]:
     """A volunteer's own offers and, for staff, the offers on the requests of their area
     (a staff member may volunteer too)."""
-    if user.is_superuser or user.staff_node_id is not None:
-        return _base().filter(Q(volunteer__user=user) | Q(request__in=requests_managed_by(user=user)))
-    return offers_of_volunteer(user=user)
+    if not user.is_org_staff:
+        return offers_of_volunteer(user=user)
+    in_area = area_of(user).q(township="request__township", village="request__village", category="request__category")
+    return _base().filter(Q(volunteer__user=user) | in_area)
+
+
+def _not_lapsed() -> Q:
+    """An offer past its time is no longer open, even before the expiry sweep has marked it."""
+    return ~Q(status=OfferStatus.OFFERED, expires_at__lte=timezone.now())
+
+
+def offers_listed_for(*, user: User) -> QuerySet[Offer]:
+    """The offers list (API): what the user may see, less offers past their time."""
+    return offers_visible_to(user=user).filter(_not_lapsed())
+
+
+def open_offers_of_volunteer(*, user: User) -> QuerySet[Offer]:
+    """The offers a volunteer may still answer."""
+    return offers_of_volunteer(user=user).filter(status=OfferStatus.OFFERED).filter(_not_lapsed())
 
 
 def offer_of_volunteer(*, user: User, offer_id: int) -> Offer:

@@ -13,8 +13,8 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 
+from apps.accounts.areas import staff_covering
 from apps.accounts.models import User
-from apps.accounts.selectors import staff_responsible_for
 from apps.core.errors import Conflict, DomainError
 from apps.notifications.models import Kind
 from apps.notifications.services import notify
@@ -54,7 +54,11 @@ def _notice(request: ServiceRequest, **extra: object) -> dict[str, object]:
 
 
 def _staff_ids(request: ServiceRequest) -> list[int]:
-    return list(staff_responsible_for(station=request.station).values_list("id", flat=True))
+    return list(
+        staff_covering(
+            township_id=request.township_id, village_id=request.village_id, category_id=request.category_id
+        ).values_list("id", flat=True)
+    )
 
 
 def dispatch_directed(

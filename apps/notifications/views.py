@@ -40,7 +40,7 @@ def _link(notification: Notification, *, is_staff: bool) -> str | None:
 @login_required
 def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = Paginator(notifications_for(user=request.user), 30).get_page(request.GET.get("page"))
-    is_staff = request.user.is_superuser or request.user.staff_node_id is not None
+    is_staff = request.user.is_org_staff
     items = [(n, *render_message(n.kind, n.params, n.request_id), _link(n, is_staff=is_staff)) for n in page]
     return render(request, "notifications/inbox.html", {"page": page, "items": items})
 

@@ -2,8 +2,8 @@ import django_filters
 from django.db.models import QuerySet
 from rest_framework import mixins
 from rest_framework.permissions import AllowAny
-from rest_framework.viewsets import GenericViewSet
 
+from apps.core.api import ScopedViewSet
 from apps.core.filters import IdFilter
 
 from .models import Place, ServiceCategory
@@ -11,9 +11,10 @@ from .selectors import active_categories
 from .serializers import CategoryOutput, PlaceOutput
 
 
-class CategoryViewSet(mixins.ListModelMixin, GenericViewSet):
+class CategoryViewSet(mixins.ListModelMixin, ScopedViewSet):
     """Service categories (public reference data)."""
 
+    dangerously_unscoped = "public reference data: the service categories anyone may order"
     permission_classes = [AllowAny]
     serializer_class = CategoryOutput
     pagination_class = None
@@ -31,9 +32,10 @@ class PlaceFilter(django_filters.FilterSet):
         fields = ["kind", "parent"]
 
 
-class PlaceViewSet(mixins.ListModelMixin, GenericViewSet):
+class PlaceViewSet(mixins.ListModelMixin, ScopedViewSet):
     """Townships and villages (public reference data)."""
 
+    dangerously_unscoped = "public reference data: the city's townships and villages"
     permission_classes = [AllowAny]
     serializer_class = PlaceOutput
     filterset_class = PlaceFilter

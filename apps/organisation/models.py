@@ -90,6 +90,17 @@ class ServiceCategory(models.Model):
     auto_accept = models.BooleanField(
         _("自动受理"), default=False, help_text=_("提交后直接进入派单队列，无需人工审核。")
     )
+    # The functional sub-centre (理论宣讲, 健康推进 …) that looks after this field city-wide;
+    # fields no sub-centre owns are the centre's and the local offices' alone.
+    sub_centre = models.ForeignKey(
+        OrgNode,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="categories",
+        limit_choices_to={"kind": "sub_centre"},
+        verbose_name=_("主管分中心"),
+    )
     is_active = models.BooleanField(_("启用"), default=True)
     sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
 

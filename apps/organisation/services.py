@@ -64,8 +64,7 @@ def load_reference_data(*, csv_path: Path = DIVISIONS_CSV, categories_path: Path
         if root is None:
             root = OrgNode.objects.add_root(dict(name=CENTRE_NAME, kind=OrgNode.Kind.CENTRE, place=city))
         _child(root, name=CENTRE_OFFICE_NAME, kind=OrgNode.Kind.CENTRE_OFFICE)
-        for name in SUB_CENTRE_NAMES:
-            _child(root, name=name, kind=OrgNode.Kind.SUB_CENTRE)
+        sub_centres = {name: _child(root, name=name, kind=OrgNode.Kind.SUB_CENTRE) for name in SUB_CENTRE_NAMES}
 
         township_count = village_count = station_count = 0
         for row in rows:
@@ -96,7 +95,7 @@ def load_reference_data(*, csv_path: Path = DIVISIONS_CSV, categories_path: Path
                 station_count += 1
 
         for order, item in enumerate(categories):
-            ServiceCategory.objects.update_or_create(
+            category, _ = ServiceCategory.objects.update_or_create(
                 code=item["code"],
                 defaults={
                     "name": item["name"],
@@ -105,6 +104,10 @@ def load_reference_data(*, csv_path: Path = DIVISIONS_CSV, categories_path: Path
                     "sort_order": order,
                 },
             )
+            # A sub-centre an operator assigned in the admin stays; the file only fills a gap.
+            if category.sub_centre_id is None and item.get("sub_centre"):
+                category.sub_centre = sub_centres[item["sub_centre"]]
+                category.save(update_fields=["sub_centre"])
     return LoadResult(
         townships=township_count, villages=village_count, stations=station_count, categories=len(categories)
     )

@@ -2,9 +2,9 @@
 
 from django.db.models import QuerySet
 
+from apps.accounts.areas import area_of
 from apps.accounts.models import User
 from apps.core.errors import NotFound
-from apps.organisation.selectors import org_subtree
 
 from .models import RequestEvent, ServiceRequest
 
@@ -14,12 +14,8 @@ def _base() -> QuerySet[ServiceRequest]:
 
 
 def requests_managed_by(*, user: User) -> QuerySet[ServiceRequest]:
-    """Requests a staff member handles: their node's subtree (the whole city for the centre)."""
-    if user.is_superuser:
-        return _base()
-    if user.staff_node_id is None:
-        return ServiceRequest.objects.none()
-    return _base().filter(station__in=org_subtree(node=user.staff_node))  # type: ignore[arg-type]
+    """Requests a staff member handles: those in their area (see ``area_of``)."""
+    return area_of(user).filter(_base(), township="township", village="village", category="category")
 
 
 def requests_of_requester(*, user: User) -> QuerySet[ServiceRequest]:
@@ -31,7 +27,7 @@ def requests_visible_to(*, user: User) -> QuerySet[ServiceRequest]:
     Volunteers see the requests they were offered through their offers, not here."""
     if user.is_superuser:
         return requests_managed_by(user=user)
-    if user.staff_node_id is not None:
+    if user.is_org_staff:
         # Staff are residents too: their own requests stay theirs wherever they live.
         return requests_managed_by(user=user) | requests_of_requester(user=user)
     return requests_of_requester(user=user)
@@ -56,4 +52,6 @@ def request_events(*, request: ServiceRequest) -> QuerySet[RequestEvent]:
 
 
 def user_manages_request(*, user: User, request: ServiceRequest) -> bool:
-    return requests_managed_by(user=user).filter(id=request.id).exists()
+    return area_of(user).covers(
+        township_id=request.township_id, village_id=request.village_id, category_id=request.category_id
+    )

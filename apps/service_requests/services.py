@@ -15,8 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 
+from apps.accounts.areas import centre_dispatchers, staff_covering
 from apps.accounts.models import User
-from apps.accounts.selectors import centre_dispatchers, staff_responsible_for
 from apps.core.errors import Conflict, DomainError, NotFound
 from apps.notifications.models import Kind
 from apps.notifications.services import notify
@@ -64,7 +64,11 @@ def transition(
 
 
 def _staff_ids(request: ServiceRequest) -> list[int]:
-    return list(staff_responsible_for(station=request.station).values_list("id", flat=True))
+    return list(
+        staff_covering(
+            township_id=request.township_id, village_id=request.village_id, category_id=request.category_id
+        ).values_list("id", flat=True)
+    )
 
 
 def _notice(request: ServiceRequest, **extra: Any) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.core.api import ScopedViewSet
-from apps.core.errors import DomainError, Forbidden
+from apps.core.errors import Forbidden
 from apps.core.filters import DateTimeFilter, IdFilter
 from apps.dispatch import services as dispatch_services
 from apps.dispatch.serializers import DispatchInput, OfferOutput
@@ -25,7 +25,7 @@ from apps.service_requests.serializers import (
     RequestListOutput,
     ReviewInput,
 )
-from apps.volunteers.selectors import volunteers_visible_to
+from apps.volunteers.selectors import volunteers_chosen_for_dispatch
 
 from .selectors import may_act_as_requester_or_staff, request_detail_context
 from .services import request_submit_on_behalf
@@ -94,7 +94,7 @@ class RequestViewSet(mixins.ListModelMixin, ScopedViewSet):
     def on_behalf(self, request: Request) -> Response:
         """代点单: staff enter a request taken by phone or at the desk, for a resident of their area."""
         user = self.user
-        if not (user.is_superuser or user.staff_node_id is not None):
+        if not user.is_org_staff:
             raise Forbidden(_("只有工作人员可以代点单。"))
         data = OnBehalfCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -130,14 +130,7 @@ class RequestViewSet(mixins.ListModelMixin, ScopedViewSet):
         request_obj = self._managed()
         data = DispatchInput(data=request.data)
         data.is_valid(raise_exception=True)
-        ids = data.validated_data["volunteer_ids"]
-        volunteers = list(volunteers_visible_to(user=self.user).filter(id__in=ids))
-        missing = sorted(set(ids) - {v.id for v in volunteers})
-        if missing:
-            raise DomainError(
-                _("以下志愿者不存在或不在您的服务范围内：%(ids)s") % {"ids": ", ".join(map(str, missing))},
-                code="unknown_volunteer",
-            )
+        volunteers = volunteers_chosen_for_dispatch(user=self.user, volunteer_ids=data.validated_data["volunteer_ids"])
         offers = dispatch_services.dispatch_directed(
             request=request_obj,
             actor=self.user,

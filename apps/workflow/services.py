@@ -3,10 +3,10 @@
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from apps.accounts.areas import area_of
 from apps.accounts.models import User
 from apps.accounts.services import resident_get_or_create
 from apps.core.errors import DomainError
-from apps.organisation.selectors import org_subtree, station_for_village
 from apps.service_requests.models import ServiceRequest
 from apps.service_requests.services import RequestInput, request_submit
 
@@ -17,11 +17,11 @@ def request_submit_on_behalf(
     """代点单: staff enter a request taken by phone or at the desk for a resident of their area.
 
     Preconditions: ``staff`` is staff of a node, or an administrator. Raises DomainError
-    ``out_of_area`` for a village outside the staff member's subtree. Side effects: the resident
-    is registered (without a password) if their phone is new; then as :func:`request_submit`."""
-    station = station_for_village(village=data.village)
-    if not staff.is_superuser and (
-        staff.staff_node is None or not org_subtree(node=staff.staff_node).filter(id=station.id).exists()
+    ``out_of_area`` for a village (or, for a sub-centre, a field) outside the staff member's area.
+    Side effects: the resident is registered (without a password) if their phone is new; then
+    as :func:`request_submit`."""
+    if not area_of(staff).covers(
+        township_id=data.village.parent_id, village_id=data.village.id, category_id=data.category.id
     ):
         raise DomainError(_("该村/社区不在您的服务范围内。"), code="out_of_area")
     with transaction.atomic():

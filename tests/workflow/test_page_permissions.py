@@ -687,7 +687,8 @@ def test_dispatch_to_a_volunteer_outside_the_staff_area_is_refused(
         assert response.status_code == 404
     else:
         assert response.status_code == 302
-        assert [str(m) for m in get_messages(response.wsgi_request)] == ["所选志愿者不存在或不在您的服务范围内。"]
+        # The same refusal, naming the same ids, as the API's.
+        assert [str(m) for m in get_messages(response.wsgi_request)] == [f"以下志愿者不存在或不在您的服务范围内：{chosen.id}"]
     assert db_state() == before
 
 

@@ -1,0 +1,75 @@
+"""Resident pages (群众): 点单, my requests and their timeline, 评单, cancel."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from apps.core.errors import DomainError
+from apps.core.typing import AuthenticatedHttpRequest
+from apps.service_requests import services as request_services
+from apps.service_requests.selectors import (
+    request_for_requester,
+    requests_of_requester,
+)
+
+from ..forms import (
+    RatingForm,
+    ReasonForm,
+    RequestForm,
+)
+from ..selectors import request_detail_context
+from .common import cancel, rate
+
+
+@login_required
+def my_requests(request: AuthenticatedHttpRequest) -> HttpResponse:
+    page = Paginator(requests_of_requester(user=request.user), 20).get_page(request.GET.get("page"))
+    return render(request, "workflow/resident/list.html", {"page": page})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def request_new(request: AuthenticatedHttpRequest) -> HttpResponse:
+    initial = {"contact_name": request.user.name, "contact_phone": request.user.phone}
+    form = RequestForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = request_services.request_submit(
+                data=form.to_input(), requester=request.user, entered_by=request.user
+            )
+        except DomainError as exc:
+            form.add_error(None, str(exc.message))
+        else:
+            messages.success(request, _("需求已提交，我们会尽快处理。"))
+            return redirect("workflow:request_detail", pk=created.id)
+    return render(request, "workflow/resident/new.html", {"form": form})
+
+
+@login_required
+def request_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    service_request = request_for_requester(user=request.user, request_id=pk)
+    context = request_detail_context(request=service_request)
+    return render(
+        request,
+        "workflow/resident/detail.html",
+        {"req": service_request, **context, "rating_form": RatingForm(), "cancel_form": ReasonForm()},
+    )
+
+
+@login_required
+@require_POST
+def request_rate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    rate(request, request_for_requester(user=request.user, request_id=pk), _("感谢您的评价！"))
+    return redirect("workflow:request_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def request_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    service_request = request_for_requester(user=request.user, request_id=pk)
+    cancel(request, service_request, ReasonForm(request.POST), _("需求已取消。"))
+    return redirect("workflow:request_detail", pk=pk)

@@ -1,0 +1,103 @@
+"""Volunteer pages (志愿者), phone-sized: offers (接单/婉拒) and tasks (arrive, complete, can't go)."""
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+from django.views.decorators.http import require_POST
+
+from apps.core.typing import AuthenticatedHttpRequest
+from apps.dispatch import services as dispatch_services
+from apps.dispatch.models import HOLDS_PLACE, OfferStatus
+from apps.dispatch.selectors import (
+    offer_of_volunteer,
+    offers_of_volunteer,
+    open_offers_of_volunteer,
+    volunteer_sees_contact,
+)
+
+from ..forms import (
+    CompleteForm,
+    ReasonForm,
+    RequiredReasonForm,
+)
+from .common import attempt, form_errors, volunteer_required
+
+
+@login_required
+def volunteer_offers(request: AuthenticatedHttpRequest) -> HttpResponse:
+    volunteer_required(request)
+    offers = open_offers_of_volunteer(user=request.user)
+    return render(request, "workflow/volunteer/offers.html", {"offers": offers})
+
+
+@login_required
+def volunteer_tasks(request: AuthenticatedHttpRequest) -> HttpResponse:
+    volunteer_required(request)
+    active = offers_of_volunteer(user=request.user).filter(status__in=HOLDS_PLACE)
+    done = offers_of_volunteer(user=request.user).filter(status=OfferStatus.COMPLETED)[:20]
+    return render(
+        request,
+        "workflow/volunteer/tasks.html",
+        {
+            "active": [(o, volunteer_sees_contact(offer=o)) for o in active],
+            "done": done,
+            "complete_form": CompleteForm(),
+        },
+    )
+
+
+_OFFER_ACTIONS = {
+    "accept": (
+        lambda offer, v, data: dispatch_services.offer_accept(offer=offer, volunteer=v),
+        None,
+        gettext_noop("接单成功！请按时前往服务。"),
+    ),
+    "decline": (
+        lambda offer, v, data: dispatch_services.offer_decline(offer=offer, volunteer=v, reason=data["reason"]),
+        ReasonForm,
+        gettext_noop("已婉拒，感谢您的答复。"),
+    ),
+    "arrive": (
+        lambda offer, v, data: dispatch_services.offer_check_in(offer=offer, volunteer=v),
+        None,
+        gettext_noop("已签到，服务计时开始。"),
+    ),
+    "complete": (
+        lambda offer, v, data: dispatch_services.offer_complete(offer=offer, volunteer=v, report=data["report"]),
+        CompleteForm,
+        gettext_noop("服务已完成，辛苦了！"),
+    ),
+    "release": (
+        lambda offer, v, data: dispatch_services.offer_release(offer=offer, volunteer=v, reason=data["reason"]),
+        RequiredReasonForm,
+        gettext_noop("已告知工作人员，工单将重新派单。"),
+    ),
+}
+
+
+@login_required
+@require_POST
+def volunteer_offer_action(request: AuthenticatedHttpRequest, pk: int, verb: str) -> HttpResponse:
+    volunteer_required(request)
+    if verb not in _OFFER_ACTIONS:
+        raise Http404
+    offer = offer_of_volunteer(user=request.user, offer_id=pk)
+    run, form_class, success = _OFFER_ACTIONS[verb]
+    data: dict[str, Any] = {}
+    if form_class is not None:
+        form = form_class(request.POST)
+        if not form.is_valid():
+            form_errors(request, form)
+            return redirect(_next_volunteer_page(verb))
+        data = form.cleaned_data
+    attempt(request, lambda: run(offer, offer.volunteer, data), _(success))
+    return redirect(_next_volunteer_page(verb))
+
+
+def _next_volunteer_page(verb: str) -> str:
+    return reverse("workflow:volunteer_offers") if verb == "decline" else reverse("workflow:volunteer_tasks")
