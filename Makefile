@@ -29,6 +29,8 @@ test: setup
 
 lint: setup
 	DJANGO_SECRET_KEY=x $(VENV)/bin/mypy apps
+	$(PY) tools/check_rules.py
+	$(VENV)/bin/lint-imports --no-cache --no-logo
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	DJANGO_DEBUG=1 $(PY) manage.py makemigrations --check --dry-run

@@ -10,8 +10,6 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
-@worker_init.connect
-@beat_init.connect
 def _refuse_to_start_without_a_secret(**kwargs: object) -> None:
     # Tasks decrypt phones and addresses: a worker or beat without the secret must not start.
     # Celery logs and swallows a handler's Exception, so the refusal is a SystemExit.
@@ -23,3 +21,8 @@ def _refuse_to_start_without_a_secret(**kwargs: object) -> None:
         require_secret_key()
     except ImproperlyConfigured as exc:
         raise SystemExit(f"refusing to start: {exc} Set DJANGO_SECRET_KEY (or DJANGO_DEBUG=1).") from exc
+
+
+# Connected by call, not as decorators: Celery's signals are untyped and would erase the handler's type.
+worker_init.connect(_refuse_to_start_without_a_secret)
+beat_init.connect(_refuse_to_start_without_a_secret)

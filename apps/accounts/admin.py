@@ -24,7 +24,7 @@ class UserCreationForm(BaseUserCreationForm):
         return phone
 
     def save(self, commit: bool = True) -> User:
-        user = super().save(commit=False)
+        user: User = super().save(commit=False)
         user.phone_digest = phone_digest(user.phone)
         if commit:
             user.save()

@@ -20,7 +20,7 @@ from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
 
-class ErrorOutput(serializers.Serializer):
+class ErrorOutput(serializers.Serializer[Any]):
     detail = serializers.CharField(help_text="The message, translated, to show as it is.")
     code = serializers.CharField(help_text='What went wrong, for programs: "invalid", "not_found", "stale_status", …')
     # SerializerMetaclass pops declared fields off the class, so this does not replace the
@@ -39,8 +39,8 @@ class AutoSchema(SpectacularAutoSchema):
                 responses[str(code)] = self._get_response_for_code(ErrorOutput, str(code), direction=direction)
         return responses
 
-    def _get_filter_parameters(self) -> list[dict]:
-        parameters = super()._get_filter_parameters()
+    def _get_filter_parameters(self) -> list[dict[str, Any]]:
+        parameters: list[dict[str, Any]] = super()._get_filter_parameters()
         for parameter in parameters:
             # django-filter takes ``?village=`` as no filter at all, which OpenAPI says so. Not a
             # list (``?status=``): its empty item is a choice that does not exist, a 400.

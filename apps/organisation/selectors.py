@@ -10,18 +10,20 @@ from .models import OrgNode, Place, ServiceCategory
 
 def org_subtree(*, node: OrgNode) -> QuerySet[OrgNode]:
     """The node and everything under it, in one indexed prefix query."""
-    return OrgNode.objects.filter(path__startswith=node.path)
+    subtree: QuerySet[OrgNode] = OrgNode.objects.filter(path__startswith=node.path)
+    return subtree
 
 
 def org_ancestors_and_self(*, node: OrgNode) -> QuerySet[OrgNode]:
     steplen = OrgNode.steplen
     prefixes = [node.path[: i * steplen] for i in range(1, node.depth + 1)]
-    return OrgNode.objects.filter(path__in=prefixes)
+    ancestors: QuerySet[OrgNode] = OrgNode.objects.filter(path__in=prefixes)
+    return ancestors
 
 
 def station_for_village(*, village: Place) -> OrgNode:
     """The station that owns a village; the township office when the village has no station."""
-    node = (
+    node: OrgNode | None = (
         OrgNode.objects.filter(kind=OrgNode.Kind.VILLAGE_STATION, place=village).first()
         or OrgNode.objects.filter(kind=OrgNode.Kind.TOWNSHIP_OFFICE, place_id=village.parent_id).first()
     )

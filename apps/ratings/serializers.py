@@ -1,9 +1,11 @@
+from typing import Any
+
 from rest_framework import serializers
 
 from .models import Rating, Tag
 
 
-class RatingInput(serializers.Serializer):
+class RatingInput(serializers.Serializer[Any]):
     score = serializers.IntegerField(min_value=1, max_value=5)
     tags = serializers.ListField(
         child=serializers.ChoiceField(choices=Tag.choices), required=False, default=list, max_length=6
@@ -11,7 +13,7 @@ class RatingInput(serializers.Serializer):
     comment = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
-class RatingOutput(serializers.ModelSerializer):
+class RatingOutput(serializers.ModelSerializer[Rating]):
     class Meta:
         model = Rating
         fields = ["score", "tags", "comment", "on_behalf", "created_at"]
