@@ -16,12 +16,18 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 setup: $(VENV)/.installed
 	$(VENV)/bin/pybabel compile --domain=django --directory=locale --statistics 2>/dev/null || $(VENV)/bin/pybabel compile --domain=django --directory=locale
 
-## Run the platform on the embedded default (SQLite + filesystem broker): web, worker and beat.
+## Run the platform on the embedded default (SQLite + filesystem broker): web (gunicorn), worker and beat.
+## Debug is off (DJANGO_DEBUG=1 opts in); without DJANGO_SECRET_KEY the key generated on the first
+## run and kept in the data directory (var/secret_key, mode 0600) is used.
 run: setup
-	DJANGO_DEBUG=1 $(PY) manage.py migrate --noinput
-	DJANGO_DEBUG=1 $(PY) manage.py load_places
-	DJANGO_DEBUG=1 $(PY) manage.py seed_demo
-	DJANGO_DEBUG=1 $(PY) manage.py serve $(ADDR)
+	@set -e; \
+	DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$($(PY) manage.py secret_key)}"; export DJANGO_SECRET_KEY; \
+	set -x; \
+	$(PY) manage.py migrate --noinput; \
+	$(PY) manage.py load_places; \
+	$(PY) manage.py seed_demo; \
+	$(PY) manage.py collectstatic --noinput --verbosity=0; \
+	exec $(PY) manage.py serve $(ADDR)
 
 ## Run the whole test suite (PostgreSQL/Redis/Chromium tests use DATABASE_URL/REDIS_URL when set).
 test: setup

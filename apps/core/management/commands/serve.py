@@ -1,39 +1,114 @@
+import importlib.util
 import signal
 import subprocess
 import sys
+import time
+from types import FrameType
 from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+# An office machine: two processes of four threads each, so one slow request never stalls the
+# rest. Keep-alive outlasts the idle timeout of a typical reverse proxy (60 s), so the proxy
+# always closes an idle connection first and never reuses one the server is closing.
+GUNICORN_WORKERS = 2
+GUNICORN_THREADS = 4
+GUNICORN_KEEP_ALIVE = 65
+
+
+def gunicorn_command(addrport: str) -> list[str]:
+    """The production web server: gunicorn with threaded workers, access log on stdout."""
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "zhuozhou_civic.wsgi:application",
+        f"--bind={addrport}",
+        "--worker-class=gthread",
+        f"--workers={GUNICORN_WORKERS}",
+        f"--threads={GUNICORN_THREADS}",
+        f"--keep-alive={GUNICORN_KEEP_ALIVE}",
+        "--graceful-timeout=10",
+        "--access-logfile=-",
+        "--no-control-socket",  # else every instance on the machine shares one socket in $HOME
+    ]
+
+
+def gunicorn_available() -> bool:
+    return sys.platform.startswith("linux") and importlib.util.find_spec("gunicorn") is not None
+
+
+class _Stop(Exception):
+    pass
+
+
+def _raise_stop(signum: int, frame: FrameType | None) -> None:
+    raise _Stop
+
 
 class Command(BaseCommand):
-    help = "Run the whole platform in one terminal: web server, Celery worker and Celery beat."
+    help = (
+        "Run the whole platform in one terminal: web server (gunicorn; Django's development server "
+        "with DJANGO_DEBUG=1 or where gunicorn cannot run), Celery worker and Celery beat."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        addrport = options["addrport"]
         celery = [sys.executable, "-m", "celery", "-A", "zhuozhou_civic"]
         # One process each; on SQLite a single worker thread avoids write contention.
         worker = [*celery, "worker", "--loglevel=INFO", "--concurrency=1"]
         if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
             worker.append("--pool=solo")
-        children = [
-            subprocess.Popen(worker),
-            subprocess.Popen(
-                [*celery, "beat", "--loglevel=INFO", "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME]
-            ),
-        ]
-        self.stdout.write(self.style.SUCCESS(f"涿州i志愿 running at http://{options['addrport']}/  (Ctrl+C to stop)"))
+        beat = [*celery, "beat", "--loglevel=INFO", "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME]
+        use_gunicorn = not settings.DEBUG and gunicorn_available()
+
+        # Ctrl+C and SIGTERM end this process through the finally below, which stops the children.
+        # SIGINT is handled explicitly: a shell that starts us in the background leaves it ignored.
+        signal.signal(signal.SIGTERM, _raise_stop)
+        signal.signal(signal.SIGINT, _raise_stop)
+        children: dict[str, subprocess.Popen[bytes]] = {}
         try:
-            call_command("runserver", options["addrport"], use_reloader=False)
+            children["celery worker"] = subprocess.Popen(worker)
+            children["celery beat"] = subprocess.Popen(beat)
+            if use_gunicorn:
+                children["gunicorn"] = subprocess.Popen(gunicorn_command(addrport))
+            self.stdout.write(self.style.SUCCESS(f"涿州i志愿 running at http://{addrport}/  (Ctrl+C to stop)"))
+            if use_gunicorn:
+                self._watch(children)
+            else:
+                call_command("runserver", addrport, use_reloader=False)
+        except _Stop:
+            pass
         finally:
-            for child in children:
+            # Stopping is not interrupted; a second Ctrl+C still reaches the children from the terminal.
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            self._stop(children)
+
+    def _watch(self, children: dict[str, subprocess.Popen[bytes]]) -> None:
+        """Return only by exception: when any child exits, a platform missing its web server, worker
+        or beat is down, so the rest are stopped too."""
+        while True:
+            for name, child in children.items():
+                code = child.poll()
+                if code is not None:
+                    self.stderr.write(f"{name} exited ({code}); stopping the rest")
+                    raise SystemExit(1)
+            time.sleep(0.5)
+
+    @staticmethod
+    def _stop(children: dict[str, subprocess.Popen[bytes]]) -> None:
+        for child in children.values():
+            if child.poll() is None:
                 child.send_signal(signal.SIGTERM)
-            for child in children:
-                try:
-                    child.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    child.kill()
+        for child in children.values():
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
