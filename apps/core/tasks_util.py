@@ -3,23 +3,27 @@
 import logging
 from typing import Any
 
-from celery import Task
+from celery import Task, current_app
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
 
-def enqueue_on_commit(task: Task, *args: Any) -> None:
+def enqueue_on_commit(task: Task | str, *args: Any) -> None:
     """Publish ``task(*args)`` once the current transaction commits (at once outside one).
+
+    ``task`` may be given by its registered name, so a module that enqueues need not import the
+    module that defines the task (which usually imports it back).
 
     Arguments must be ids or other JSON values. If the broker is unreachable the publish is
     logged and dropped: every task has a periodic sweep that finds its work in the database.
     """
 
     def publish() -> None:
+        resolved = current_app.tasks[task] if isinstance(task, str) else task
         try:
-            task.apply_async(args=args)
+            resolved.apply_async(args=args)
         except Exception:  # the broker is down; the beat sweep will redo this from the database
-            logger.warning("could not publish %s%r; the periodic sweep will retry", task.name, args, exc_info=True)
+            logger.warning("could not publish %s%r; the periodic sweep will retry", resolved.name, args, exc_info=True)
 
     transaction.on_commit(publish, robust=True)

@@ -11,36 +11,28 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop, ngettext
 
 from apps.accounts.areas import staff_covering
 from apps.accounts.models import User
 from apps.core.errors import Conflict, DomainError
+from apps.core.reasons import NO_REASON, Reason
 from apps.notifications.models import Kind
 from apps.notifications.services import notify
+from apps.service_requests import links
 from apps.service_requests import services as request_services
 from apps.service_requests.models import ServiceRequest, Status
 from apps.volunteers.models import VolunteerProfile
 
-from .models import HOLDS_PLACE, OFFER_TRANSITIONS, Offer, OfferStatus, round_to_half_hour
+from .models import HOLDS_PLACE, OFFER_MACHINE, Offer, OfferStatus, round_to_half_hour
 
 MAX_OFFERS_PER_DISPATCH = 50
 OPEN_STATUSES = [OfferStatus.OFFERED, OfferStatus.ACCEPTED, OfferStatus.IN_SERVICE, OfferStatus.COMPLETED]
 
 
-def _offer_transition(*, offer: Offer, from_status: str, to_status: str, **updates: object) -> None:
-    if to_status not in OFFER_TRANSITIONS[from_status]:
-        raise Conflict(
-            _("该邀请当前状态为「%(from)s」，不能变更为「%(to)s」。")
-            % {"from": OfferStatus(from_status).label, "to": OfferStatus(to_status).label},
-            code="illegal_transition",
-        )
-    changed = Offer.objects.filter(id=offer.id, status=from_status).update(status=to_status, **updates)
-    if not changed:
-        raise Conflict(_("该邀请状态已变化，请刷新后重试。"), code="stale_status")
-    offer.status = to_status
-    for field, value in updates.items():
-        setattr(offer, field, value)
+def _offer_transition(
+    *, offer: Offer, from_status: str, to_status: str, actor: User | None, reason: Reason = NO_REASON, **updates: object
+) -> None:
+    OFFER_MACHINE.move(offer, to=to_status, expected=from_status, actor=actor, reason=reason, **updates)
 
 
 def _lock(offer: Offer) -> tuple[ServiceRequest, Offer]:
@@ -51,6 +43,10 @@ def _lock(offer: Offer) -> tuple[ServiceRequest, Offer]:
 
 def _notice(request: ServiceRequest, **extra: object) -> dict[str, object]:
     return {"title": request.title, **extra}
+
+
+def _volunteer_user_ids(offer_ids: list[int]) -> list[int]:
+    return list(Offer.objects.filter(id__in=offer_ids).values_list("volunteer__user_id", flat=True))
 
 
 def _staff_ids(request: ServiceRequest) -> list[int]:
@@ -98,17 +94,16 @@ def dispatch_directed(
         offers = Offer.objects.bulk_create(
             [Offer(request=locked, volunteer=v, offered_by=actor, expires_at=expires_at) for v in volunteers]
         )
+        OFFER_MACHINE.record_created(offers, actor=actor)
         request_services.request_mark_offered(
-            request=locked,
-            actor=actor,
-            reason=ngettext("已向%(n)d名志愿者发出服务邀请", "已向%(n)d名志愿者发出服务邀请", len(offers))
-            % {"n": len(offers)},
+            request=locked, actor=actor, reason=Reason.system("offers_sent", n=len(offers))
         )
         notify(
             recipient_ids=[v.user_id for v in volunteers],
             kind=Kind.OFFERED,
             request_id=locked.id,
             params=_notice(locked, expires=date_format(timezone.localtime(expires_at), "Y-m-d H:i")),
+            link=links.volunteer_offers(),
         )
     request.status = locked.status
     return offers
@@ -138,29 +133,43 @@ def offer_accept(*, offer: Offer, volunteer: VolunteerProfile) -> Offer:
             raise Conflict(_closed_message(OfferStatus.EXPIRED), code="offer_expired")
         request = request_services.request_record_acceptance(request_id=request.id, actor=volunteer.user)
         _offer_transition(
-            offer=offer, from_status=OfferStatus.OFFERED, to_status=OfferStatus.ACCEPTED, responded_at=now
+            offer=offer,
+            from_status=OfferStatus.OFFERED,
+            to_status=OfferStatus.ACCEPTED,
+            actor=volunteer.user,
+            responded_at=now,
         )
         if request.status == Status.ACCEPTED:
-            others = list(
-                Offer.objects.filter(request=request, status=OfferStatus.OFFERED).values_list(
-                    "id", "volunteer__user_id"
-                )
-            )
-            Offer.objects.filter(id__in=[oid for oid, _uid in others]).update(
-                status=OfferStatus.WITHDRAWN, responded_at=now, response_note=gettext_noop("已满员")
+            withdrawn = OFFER_MACHINE.move_many(
+                Offer.objects.filter(request=request),
+                from_status=OfferStatus.OFFERED,
+                to=OfferStatus.WITHDRAWN,
+                actor=None,
+                reason=Reason.system("places_filled"),
+                responded_at=now,
             )
             notify(
-                recipient_ids=[uid for _oid, uid in others],
+                recipient_ids=_volunteer_user_ids(withdrawn),
                 kind=Kind.OFFER_CLOSED,
                 request_id=request.id,
-                params=_notice(request, reason=gettext_noop("所需志愿者已满员，感谢您的关注。")),
+                params=_notice(request, **Reason.system("places_filled_thanks").as_params()),
+                link=links.volunteer_tasks(),
             )
         params = _notice(request, volunteer=f"{volunteer.user.masked_name}（{volunteer.volunteer_number}）")
+        staff = set(_staff_ids(request))
         notify(
-            recipient_ids=[request.requester_id, *_staff_ids(request)],
+            recipient_ids={request.requester_id} - staff,
             kind=Kind.ACCEPTED,
             request_id=request.id,
             params=params,
+            link=links.for_requester(request.id),
+        )
+        notify(
+            recipient_ids=staff,
+            kind=Kind.ACCEPTED,
+            request_id=request.id,
+            params=params,
+            link=links.for_staff(request.id),
         )
     return offer
 
@@ -175,8 +184,10 @@ def offer_decline(*, offer: Offer, volunteer: VolunteerProfile, reason: str = ""
             offer=offer,
             from_status=OfferStatus.OFFERED,
             to_status=OfferStatus.DECLINED,
+            actor=volunteer.user,
+            reason=Reason.typed(reason),
             responded_at=timezone.now(),
-            response_note=reason,
+            response_note=reason.strip(),
         )
         _return_if_no_live_offers(request)
     return offer
@@ -188,7 +199,7 @@ def _live_offers_remain(request: ServiceRequest) -> bool:
 
 def _return_if_no_live_offers(request: ServiceRequest) -> None:
     if request.status == Status.OFFERED and not _live_offers_remain(request):
-        request_services.request_return_to_queue(request=request, reason=gettext_noop("邀请均已婉拒或过期，退回待派单"))
+        request_services.request_return_to_queue(request=request, reason=Reason.system("offers_ran_out"))
 
 
 def offers_expire(*, now: datetime | None = None) -> int:
@@ -205,8 +216,14 @@ def offers_expire(*, now: datetime | None = None) -> int:
     for request_id in request_ids:
         with transaction.atomic():
             request = request_services.request_lock(request_id=request_id)
-            expired += Offer.objects.filter(request=request, status=OfferStatus.OFFERED, expires_at__lte=now).update(
-                status=OfferStatus.EXPIRED
+            expired += len(
+                OFFER_MACHINE.move_many(
+                    Offer.objects.filter(request=request, expires_at__lte=now),
+                    from_status=OfferStatus.OFFERED,
+                    to=OfferStatus.EXPIRED,
+                    actor=None,
+                    reason=Reason.system("offer_lapsed"),
+                )
             )
             _return_if_no_live_offers(request)
     return expired
@@ -222,6 +239,7 @@ def offer_check_in(*, offer: Offer, volunteer: VolunteerProfile) -> Offer:
             offer=offer,
             from_status=OfferStatus.ACCEPTED,
             to_status=OfferStatus.IN_SERVICE,
+            actor=volunteer.user,
             checked_in_at=timezone.now(),
         )
         request_services.request_start_service(request=request, actor=volunteer.user)
@@ -241,20 +259,22 @@ def offer_complete(*, offer: Offer, volunteer: VolunteerProfile, report: str = "
             offer=offer,
             from_status=OfferStatus.IN_SERVICE,
             to_status=OfferStatus.COMPLETED,
+            actor=volunteer.user,
             checked_out_at=now,
             hours=hours,
             report=report,
         )
         if not Offer.objects.filter(request=request, status__in=HOLDS_PLACE).exists():
             request_services.request_complete(
-                request=request, actor=volunteer.user, reason=gettext_noop("志愿者已全部完成服务")
+                request=request, actor=volunteer.user, reason=Reason.system("all_completed")
             )
     return offer
 
 
 def offer_release(*, offer: Offer, volunteer: VolunteerProfile, reason: str) -> Offer:
     """A volunteer who accepted but cannot go says so (Art. 22); the place returns to dispatch."""
-    if not reason.strip():
+    typed = Reason.typed(reason)
+    if not typed:
         raise DomainError(_("请说明无法前往的原因。"), code="reason_required")
     with transaction.atomic():
         request, offer = _lock(offer)
@@ -262,39 +282,48 @@ def offer_release(*, offer: Offer, volunteer: VolunteerProfile, reason: str) -> 
             offer=offer,
             from_status=OfferStatus.ACCEPTED,
             to_status=OfferStatus.RELEASED,
+            actor=volunteer.user,
+            reason=typed,
             responded_at=timezone.now(),
-            response_note=reason,
+            response_note=typed.text,
         )
         request_services.request_record_release(
-            request=request, actor=volunteer.user, reason=reason, live_offers_remain=_live_offers_remain(request)
+            request=request, actor=volunteer.user, reason=typed, live_offers_remain=_live_offers_remain(request)
         )
         notify(
             recipient_ids=_staff_ids(request),
             kind=Kind.VOLUNTEER_RELEASED,
             request_id=request.id,
-            params=_notice(request, volunteer=volunteer.volunteer_number, reason=reason),
+            params=_notice(request, volunteer=volunteer.volunteer_number, **typed.as_params()),
+            link=links.for_staff(request.id),
         )
     return offer
 
 
 def request_cancel(*, request: ServiceRequest, actor: User, reason: str) -> ServiceRequest:
-    """Cancel a request (by its requester or its staff) and withdraw every open offer."""
-    reason = reason.strip() or gettext_noop("群众取消")
+    """Cancel a request (by its requester or its staff) and withdraw every open offer and task."""
+    why = Reason.typed(reason) or Reason.system(
+        "cancelled_by_resident" if actor.id == request.requester_id else "cancelled_by_staff"
+    )
     with transaction.atomic():
         locked = request_services.request_lock(request_id=request.id)
-        request_services.request_cancelled(request=locked, actor=actor, reason=reason)
-        affected = list(
-            Offer.objects.filter(request=locked, status__in=[OfferStatus.OFFERED, *HOLDS_PLACE]).values_list(
-                "id", "volunteer__user_id"
+        request_services.request_cancelled(request=locked, actor=actor, reason=why)
+        withdrawn: list[int] = []
+        # Cancelling is refused once service has begun, so no offer is in service here.
+        for from_status in (OfferStatus.OFFERED, OfferStatus.ACCEPTED):
+            withdrawn += OFFER_MACHINE.move_many(
+                Offer.objects.filter(request=locked),
+                from_status=from_status,
+                to=OfferStatus.WITHDRAWN,
+                actor=actor,
+                reason=why,
+                response_note=why.text,
             )
-        )
-        Offer.objects.filter(id__in=[oid for oid, _uid in affected]).update(
-            status=OfferStatus.WITHDRAWN, response_note=reason
-        )
         notify(
-            recipient_ids=[uid for _oid, uid in affected],
+            recipient_ids=_volunteer_user_ids(withdrawn),
             kind=Kind.OFFER_CLOSED,
             request_id=locked.id,
-            params=_notice(locked, reason=reason),
+            params=_notice(locked, **why.as_params()),
+            link=links.volunteer_tasks(),
         )
     return locked

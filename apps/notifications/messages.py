@@ -4,14 +4,16 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from apps.core.reasons import Reason
+
 from .models import Kind
 
 
 def render(kind: str, params: dict[str, Any], request_id: int | None) -> tuple[str, str]:
     """Return (title, body) for a notification, in the active language."""
     title_text = params.get("title", "")
-    # System reasons are stored as source text and translated for the reader (see RequestEvent).
-    reason = _(params["reason"]) if params.get("reason") else ""
+    # Typed reasons as typed; system reasons translated for the reader (apps.core.reasons).
+    reason = str(Reason.from_params(params))
     ref = f"#{request_id}" if request_id else ""
     # Keyed by Kind members, looked up by the stored string: Kind is a str, so both hash alike.
     bodies: dict[str, str] = {

@@ -39,6 +39,8 @@ class Notification(models.Model):
     # The request it is about, by id only: notifications depend on no other app.
     request_id = models.BigIntegerField(_("工单号"), null=True, blank=True)
     params = models.JSONField(_("参数"), default=dict, blank=True)
+    # The page it opens, chosen by the app that wrote it for these recipients.
+    link = models.CharField(_("链接"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("时间"), auto_now_add=True)
     read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
     email_status = models.CharField(max_length=10, choices=EmailStatus.choices, default=EmailStatus.NONE)

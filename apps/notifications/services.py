@@ -18,13 +18,21 @@ from .models import EmailStatus, Notification
 
 logger = logging.getLogger(__name__)
 MAX_EMAIL_ATTEMPTS = 5
+# By name: tasks.py imports this module, so this module does not import tasks.py.
+DELIVER_EMAIL_TASK = "notifications.deliver_email"
 
 
 def notify(
-    *, recipient_ids: Iterable[int], kind: str, request_id: int | None = None, params: dict[str, Any]
+    *,
+    recipient_ids: Iterable[int],
+    kind: str,
+    request_id: int | None = None,
+    params: dict[str, Any],
+    link: str = "",
 ) -> list[Notification]:
     """Write one in-app notification per recipient, in the caller's transaction, and enqueue
-    the e-mail of those who gave an address for after the commit."""
+    the e-mail of those who gave an address for after the commit. ``link`` is the page the
+    notification opens for these recipients (the caller knows which page is theirs)."""
     ids = sorted(set(recipient_ids))
     if not ids:
         return []
@@ -37,16 +45,15 @@ def notify(
                 kind=kind,
                 request_id=request_id,
                 params=params,
+                link=link,
                 email_status=EmailStatus.PENDING if uid in with_email else EmailStatus.NONE,
             )
             for uid in ids
         ]
     )
-    from .tasks import deliver_email
-
     for row in rows:
         if row.email_status == EmailStatus.PENDING:
-            enqueue_on_commit(deliver_email, row.id)
+            enqueue_on_commit(DELIVER_EMAIL_TASK, row.id)
     return rows
 
 
@@ -97,10 +104,8 @@ def notifications_redeliver_pending() -> int:
             created_at__lt=cutoff,
         ).values_list("id", flat=True)[:500]
     )
-    from .tasks import deliver_email
-
     for notification_id in ids:
-        enqueue_on_commit(deliver_email, notification_id)
+        enqueue_on_commit(DELIVER_EMAIL_TASK, notification_id)
     return len(ids)
 
 

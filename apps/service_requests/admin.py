@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from .models import RequestEvent, ServiceRequest
 
@@ -8,10 +9,15 @@ class RequestEventInline(admin.TabularInline):
     model = RequestEvent
     extra = 0
     can_delete = False
-    readonly_fields = ["from_status", "to_status", "actor", "reason", "created_at"]
+    fields = ("from_status", "to_status", "actor", "shown_reason", "created_at")
+    readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest, obj: ServiceRequest | None = None) -> bool:
         return False
+
+    @admin.display(description=_("说明"))
+    def shown_reason(self, event: RequestEvent) -> str:
+        return event.display_reason
 
 
 @admin.register(ServiceRequest)
@@ -22,5 +28,10 @@ class ServiceRequestAdmin(admin.ModelAdmin):
     list_select_related = ["category", "township"]
     raw_id_fields = ["requester", "entered_by", "village", "township", "station"]
     # Status changes only through the services, so the event log stays complete.
-    readonly_fields = ["status", "volunteers_accepted", "status_changed_at", "created_at"]
+    readonly_fields = ["status", "shown_status_reason", "volunteers_accepted", "status_changed_at", "created_at"]
+    exclude = ["status_reason"]
     inlines = [RequestEventInline]
+
+    @admin.display(description=_("状态说明"))
+    def shown_status_reason(self, request: ServiceRequest) -> str:
+        return request.display_status_reason

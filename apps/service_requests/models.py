@@ -1,10 +1,12 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
-from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from encrypted_fields.fields import EncryptedCharField
 
+from apps.core.reasons import Reason
+from apps.core.transitions import StateMachine
 from apps.organisation.models import OrgNode, Place, ServiceCategory
 
 
@@ -91,7 +93,10 @@ class ServiceRequest(models.Model):
     volunteers_needed = models.PositiveSmallIntegerField(_("所需志愿者人数"), default=1)
     volunteers_accepted = models.PositiveSmallIntegerField(_("已接单人数"), default=0)
     status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.SUBMITTED)
+    # Why it is rejected or cancelled: as typed, or a system reason (see apps.core.reasons).
     status_reason = models.CharField(_("状态说明"), max_length=500, blank=True)
+    status_reason_code = models.CharField(max_length=40, blank=True, editable=False)
+    status_reason_params = models.JSONField(default=dict, blank=True, editable=False)
     created_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
     status_changed_at = models.DateTimeField(_("状态更新时间"), auto_now_add=True)
 
@@ -127,6 +132,10 @@ class ServiceRequest(models.Model):
         return f"#{self.pk} {self.title}"
 
     @property
+    def display_status_reason(self) -> str:
+        return str(Reason.of(self, "status_reason"))
+
+    @property
     def can_be_cancelled(self) -> bool:
         return self.status in CANCELLABLE
 
@@ -154,6 +163,8 @@ class RequestEvent(models.Model):
         verbose_name=_("操作人"),
     )
     reason = models.CharField(_("说明"), max_length=500, blank=True)
+    reason_code = models.CharField(max_length=40, blank=True, editable=False)
+    reason_params = models.JSONField(default=dict, blank=True, editable=False)
     created_at = models.DateTimeField(_("时间"), auto_now_add=True)
 
     class Meta:
@@ -167,6 +178,17 @@ class RequestEvent(models.Model):
 
     @property
     def display_reason(self) -> str:
-        """Reasons the system writes are stored as untranslated source text and translated
-        for each reader; reasons people type pass through unchanged."""
-        return gettext(self.reason) if self.reason else ""
+        """In the reader's language for a system reason; as typed for a person's."""
+        return str(Reason.of(self))
+
+
+REQUEST_MACHINE: StateMachine[ServiceRequest] = StateMachine(
+    model=ServiceRequest,
+    table=ALLOWED_TRANSITIONS,
+    labels=Status,
+    event_model=RequestEvent,
+    event_fk="request",
+    illegal_message=_("工单当前状态为「%(from)s」，不能变更为「%(to)s」。"),
+    stale_message=_("工单状态已被他人更新，请刷新后重试。"),
+    changed_at_field="status_changed_at",
+)

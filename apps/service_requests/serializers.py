@@ -144,6 +144,9 @@ class RequestDetailOutput(RequestListOutput):
     """The full request, for its requester and the staff who manage it."""
 
     station = _Named()
+    status_reason = serializers.CharField(
+        source="display_status_reason", read_only=True, help_text="Why it was rejected or cancelled, in your language."
+    )
     events = serializers.SerializerMethodField()
     volunteers = serializers.SerializerMethodField()
     rating = serializers.SerializerMethodField()

@@ -13,17 +13,18 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop, ngettext
 
 from apps.accounts.areas import centre_dispatchers, staff_covering
 from apps.accounts.models import User
 from apps.core.errors import Conflict, DomainError, NotFound
+from apps.core.reasons import NO_REASON, Reason, source_text
 from apps.notifications.models import Kind
 from apps.notifications.services import notify
 from apps.organisation.models import Place, ServiceCategory
 from apps.organisation.selectors import station_for_village
 
-from .models import ALLOWED_TRANSITIONS, Channel, RequestEvent, ServiceRequest, Status
+from . import links
+from .models import REQUEST_MACHINE, Channel, ServiceRequest, Status
 
 
 def transition(
@@ -31,36 +32,14 @@ def transition(
     request: ServiceRequest,
     to_status: str,
     actor: User | None,
-    reason: str = "",
+    reason: Reason = NO_REASON,
     expected_status: str | None = None,
     **updates: Any,
 ) -> ServiceRequest:
-    """Move ``request`` from its expected status to ``to_status`` and record the event.
-
-    Must run inside a transaction. Raises Conflict if the move is not in the table or if the
-    row is no longer in the expected status (someone else got there first)."""
-    from_status = expected_status or request.status
-    if to_status not in ALLOWED_TRANSITIONS[from_status]:
-        raise Conflict(
-            _("工单当前状态为「%(from)s」，不能变更为「%(to)s」。")
-            % {"from": Status(from_status).label, "to": Status(to_status).label},
-            code="illegal_transition",
-        )
-    now = timezone.now()
-    changed = ServiceRequest.objects.filter(id=request.id, status=from_status).update(
-        status=to_status, status_changed_at=now, **updates
-    )
-    if changed == 0:
-        raise Conflict(_("工单状态已被他人更新，请刷新后重试。"), code="stale_status")
-    RequestEvent.objects.create(
-        request_id=request.id, from_status=from_status, to_status=to_status, actor=actor, reason=reason
-    )
-    request.status = to_status
-    request.status_changed_at = now
-    for field, value in updates.items():
-        if not hasattr(value, "resolve_expression"):
-            setattr(request, field, value)
-    return request
+    """Move ``request`` from its expected status to ``to_status`` and record the event (see
+    :data:`REQUEST_MACHINE`). Must run inside a transaction. Raises Conflict if the move is not
+    in the table or the row is no longer in the expected status (someone else got there first)."""
+    return REQUEST_MACHINE.move(request, to=to_status, actor=actor, reason=reason, expected=expected_status, **updates)
 
 
 def _staff_ids(request: ServiceRequest) -> list[int]:
@@ -134,55 +113,79 @@ def request_submit(
             urgency=data.urgency,
             volunteers_needed=data.volunteers_needed,
         )
-        reason = (
-            "" if channel == Channel.WEB else _("由工作人员代点单（%(channel)s）") % {"channel": Channel(channel).label}
+        REQUEST_MACHINE.record_created(
+            [request],
+            actor=entered_by,
+            reason=NO_REASON
+            if channel == Channel.WEB
+            else Reason.system("entered_on_behalf", channel=source_text(Channel(channel).label)),
         )
-        RequestEvent.objects.create(
-            request=request, from_status="", to_status=Status.SUBMITTED, actor=entered_by, reason=reason
+        notify(
+            recipient_ids=[requester.id],
+            kind=Kind.RECEIVED,
+            request_id=request.id,
+            params=_notice(request),
+            link=links.for_requester(request.id),
         )
-        notify(recipient_ids=[requester.id], kind=Kind.RECEIVED, request_id=request.id, params=_notice(request))
         if data.category.auto_accept:
-            transition(request=request, to_status=Status.QUEUED, actor=None, reason=gettext_noop("该类别自动受理"))
-            notify(recipient_ids=[requester.id], kind=Kind.QUEUED, request_id=request.id, params=_notice(request))
+            transition(request=request, to_status=Status.QUEUED, actor=None, reason=Reason.system("auto_accepted"))
+            notify(
+                recipient_ids=[requester.id],
+                kind=Kind.QUEUED,
+                request_id=request.id,
+                params=_notice(request),
+                link=links.for_requester(request.id),
+            )
             notify(
                 recipient_ids=_staff_ids(request),
                 kind=Kind.NEW_IN_QUEUE,
                 request_id=request.id,
                 params=_notice(request),
+                link=links.for_staff(request.id),
             )
         else:
             notify(
-                recipient_ids=_staff_ids(request), kind=Kind.NEW_REQUEST, request_id=request.id, params=_notice(request)
+                recipient_ids=_staff_ids(request),
+                kind=Kind.NEW_REQUEST,
+                request_id=request.id,
+                params=_notice(request),
+                link=links.for_staff(request.id),
             )
     return request
 
 
 def request_review(*, request: ServiceRequest, actor: User, accept: bool, reason: str = "") -> ServiceRequest:
     """审核: accept into the dispatch queue, or reject with a reason the resident will see."""
-    if not accept and not reason.strip():
+    typed = Reason.typed(reason)
+    if not accept and not typed:
         raise DomainError(_("不予受理时必须填写原因。"), code="reason_required")
     with transaction.atomic():
         if accept:
             transition(
-                request=request, to_status=Status.QUEUED, actor=actor, reason=reason, expected_status=Status.SUBMITTED
+                request=request, to_status=Status.QUEUED, actor=actor, reason=typed, expected_status=Status.SUBMITTED
             )
             notify(
-                recipient_ids=[request.requester_id], kind=Kind.QUEUED, request_id=request.id, params=_notice(request)
+                recipient_ids=[request.requester_id],
+                kind=Kind.QUEUED,
+                request_id=request.id,
+                params=_notice(request),
+                link=links.for_requester(request.id),
             )
         else:
             transition(
                 request=request,
                 to_status=Status.REJECTED,
                 actor=actor,
-                reason=reason,
+                reason=typed,
                 expected_status=Status.SUBMITTED,
-                status_reason=reason,
+                **typed.as_fields("status_reason"),
             )
             notify(
                 recipient_ids=[request.requester_id],
                 kind=Kind.REJECTED,
                 request_id=request.id,
-                params=_notice(request, reason=reason),
+                params=_notice(request, **typed.as_params()),
+                link=links.for_requester(request.id),
             )
     return request
 
@@ -198,7 +201,7 @@ def request_lock(*, request_id: int) -> ServiceRequest:
         raise NotFound() from None
 
 
-def request_mark_offered(*, request: ServiceRequest, actor: User, reason: str) -> None:
+def request_mark_offered(*, request: ServiceRequest, actor: User, reason: Reason) -> None:
     """Called by dispatch inside its transaction when offers go out."""
     if request.status not in (Status.QUEUED, Status.OFFERED, Status.ESCALATED):
         raise Conflict(
@@ -220,11 +223,11 @@ def request_record_acceptance(*, request_id: int, actor: User) -> ServiceRequest
         raise Conflict(_("手慢了，这个需求已经有志愿者接单了。"), code="already_taken")
     request = ServiceRequest.objects.select_related("station").get(id=request_id)
     if request.volunteers_accepted == request.volunteers_needed:
-        transition(request=request, to_status=Status.ACCEPTED, actor=actor, reason=gettext_noop("所需志愿者已全部接单"))
+        transition(request=request, to_status=Status.ACCEPTED, actor=actor, reason=Reason.system("fully_staffed"))
     return request
 
 
-def request_record_release(*, request: ServiceRequest, actor: User, reason: str, live_offers_remain: bool) -> None:
+def request_record_release(*, request: ServiceRequest, actor: User, reason: Reason, live_offers_remain: bool) -> None:
     """An accepted volunteer withdrew before service began: free their place and, if the
     request was fully staffed, send it back to dispatch."""
     ServiceRequest.objects.filter(id=request.id, volunteers_accepted__gt=0).update(
@@ -238,7 +241,7 @@ def request_record_release(*, request: ServiceRequest, actor: User, reason: str,
         transition(request=request, to_status=Status.QUEUED, actor=actor, reason=reason)
 
 
-def request_return_to_queue(*, request: ServiceRequest, reason: str) -> bool:
+def request_return_to_queue(*, request: ServiceRequest, reason: Reason) -> bool:
     """Offers ran out before enough volunteers accepted: back to the dispatch queue.
     Returns False if the request had already moved on (nothing to do)."""
     try:
@@ -246,7 +249,11 @@ def request_return_to_queue(*, request: ServiceRequest, reason: str) -> bool:
     except Conflict:
         return False
     notify(
-        recipient_ids=_staff_ids(request), kind=Kind.RETURNED_TO_QUEUE, request_id=request.id, params=_notice(request)
+        recipient_ids=_staff_ids(request),
+        kind=Kind.RETURNED_TO_QUEUE,
+        request_id=request.id,
+        params=_notice(request),
+        link=links.for_staff(request.id),
     )
     return True
 
@@ -254,32 +261,61 @@ def request_return_to_queue(*, request: ServiceRequest, reason: str) -> bool:
 def request_start_service(*, request: ServiceRequest, actor: User) -> None:
     """The first accepted volunteer checked in."""
     if request.status == Status.ACCEPTED:
-        transition(request=request, to_status=Status.IN_SERVICE, actor=actor, reason=gettext_noop("志愿者已到达"))
+        transition(request=request, to_status=Status.IN_SERVICE, actor=actor, reason=Reason.system("volunteer_arrived"))
         notify(
-            recipient_ids=[request.requester_id], kind=Kind.IN_SERVICE, request_id=request.id, params=_notice(request)
+            recipient_ids=[request.requester_id],
+            kind=Kind.IN_SERVICE,
+            request_id=request.id,
+            params=_notice(request),
+            link=links.for_requester(request.id),
         )
 
 
-def request_complete(*, request: ServiceRequest, actor: User, reason: str) -> None:
+def request_complete(*, request: ServiceRequest, actor: User, reason: Reason) -> None:
     """Every accepted volunteer has checked out."""
     transition(
         request=request, to_status=Status.COMPLETED, actor=actor, reason=reason, expected_status=Status.IN_SERVICE
     )
-    notify(recipient_ids=[request.requester_id], kind=Kind.PLEASE_RATE, request_id=request.id, params=_notice(request))
-    notify(recipient_ids=_staff_ids(request), kind=Kind.COMPLETED, request_id=request.id, params=_notice(request))
+    notify(
+        recipient_ids=[request.requester_id],
+        kind=Kind.PLEASE_RATE,
+        request_id=request.id,
+        params=_notice(request),
+        link=links.for_requester(request.id),
+    )
+    notify(
+        recipient_ids=_staff_ids(request),
+        kind=Kind.COMPLETED,
+        request_id=request.id,
+        params=_notice(request),
+        link=links.for_staff(request.id),
+    )
 
 
-def request_cancelled(*, request: ServiceRequest, actor: User, reason: str) -> None:
+def request_cancelled(*, request: ServiceRequest, actor: User, reason: Reason) -> None:
     """Record the cancellation itself; dispatch withdraws the offers around it."""
     if not request.can_be_cancelled:
         raise Conflict(
             _("工单当前状态为「%(status)s」，不能取消。") % {"status": request.get_status_display()},
             code="not_cancellable",
         )
-    transition(request=request, to_status=Status.CANCELLED, actor=actor, reason=reason, status_reason=reason)
-    recipients = set(_staff_ids(request)) | {request.requester_id}
-    recipients.discard(actor.id)
-    notify(recipient_ids=recipients, kind=Kind.CANCELLED, request_id=request.id, params=_notice(request, reason=reason))
+    transition(
+        request=request, to_status=Status.CANCELLED, actor=actor, reason=reason, **reason.as_fields("status_reason")
+    )
+    params = _notice(request, **reason.as_params())
+    # Everyone but the person who cancelled; a staff member who is also the requester reads it as staff.
+    staff = set(_staff_ids(request)) - {actor.id}
+    requester = {request.requester_id} - staff - {actor.id}
+    notify(
+        recipient_ids=requester,
+        kind=Kind.CANCELLED,
+        request_id=request.id,
+        params=params,
+        link=links.for_requester(request.id),
+    )
+    notify(
+        recipient_ids=staff, kind=Kind.CANCELLED, request_id=request.id, params=params, link=links.for_staff(request.id)
+    )
 
 
 def request_mark_rated(*, request: ServiceRequest, actor: User) -> None:
@@ -289,7 +325,7 @@ def request_mark_rated(*, request: ServiceRequest, actor: User) -> None:
         request=request,
         to_status=Status.CLOSED,
         actor=actor,
-        reason=gettext_noop("已评价，工单办结"),
+        reason=Reason.system("rated_and_closed"),
         expected_status=Status.RATED,
     )
 
@@ -311,12 +347,16 @@ def requests_escalate_overdue(*, now: datetime | None = None) -> int:
                         request=request,
                         to_status=Status.ESCALATED,
                         actor=None,
-                        reason=gettext_noop("超时未派出，已上报中心"),
+                        reason=Reason.system("escalated_overdue"),
                         expected_status=Status.QUEUED,
                     )
                     dispatchers = centre_dispatchers().values_list("id", flat=True)
                     notify(
-                        recipient_ids=dispatchers, kind=Kind.ESCALATED, request_id=request.id, params=_notice(request)
+                        recipient_ids=dispatchers,
+                        kind=Kind.ESCALATED,
+                        request_id=request.id,
+                        params=_notice(request),
+                        link=links.for_staff(request.id),
                     )
             except Conflict:
                 continue  # dispatched in the meantime
@@ -335,12 +375,7 @@ def requests_close_unrated(*, now: datetime | None = None) -> int:
                     request=request,
                     to_status=Status.CLOSED,
                     actor=None,
-                    reason=ngettext(
-                        "超过%(days)s天未评价，自动办结",
-                        "超过%(days)s天未评价，自动办结",
-                        settings.UNRATED_CLOSE_AFTER_DAYS,
-                    )
-                    % {"days": settings.UNRATED_CLOSE_AFTER_DAYS},
+                    reason=Reason.system("closed_unrated", days=settings.UNRATED_CLOSE_AFTER_DAYS),
                     expected_status=Status.COMPLETED,
                 )
             closed += 1

@@ -208,7 +208,8 @@ def test_system_reasons_are_stored_once_and_shown_in_each_readers_language(cast,
     offer_accept(offer=offer, volunteer=cast.volunteer)
 
     event = RequestEvent.objects.get(request=request, to_status="accepted")
-    assert event.reason == "所需志愿者已全部接单"  # source text, whatever language the actor used
+    # A key, whatever language the actor used; translated for each reader.
+    assert (event.reason, event.reason_code, event.reason_params) == ("", "fully_staffed", {})
     client = api(cast.resident)
     zh = client.get(f"/api/v1/requests/{request.id}/").json()["events"][-1]
     en = client.get(f"/api/v1/requests/{request.id}/", HTTP_ACCEPT_LANGUAGE="en").json()["events"][-1]

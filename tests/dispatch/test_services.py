@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from apps.core.errors import Conflict, DomainError
-from apps.dispatch.models import Offer, OfferStatus, round_to_half_hour
+from apps.dispatch.models import Offer, OfferEvent, OfferStatus, round_to_half_hour
 from apps.dispatch.selectors import volunteer_sees_contact
 from apps.dispatch.services import (
     dispatch_directed,
@@ -21,10 +21,11 @@ from apps.dispatch.services import (
     offers_expire,
     request_cancel,
 )
+from apps.notifications.messages import render
 from apps.notifications.models import Notification
 from apps.service_requests.models import RequestEvent, ServiceRequest, Status
 from apps.service_requests.services import request_review
-from tests.service_requests.factories import submit_request
+from tests.service_requests.factories import event_rows, submit_request
 from tests.volunteers.factories import make_volunteer
 
 
@@ -56,6 +57,10 @@ def _status(request: ServiceRequest) -> str:
     return ServiceRequest.objects.get(id=request.id).status
 
 
+def _offer_events(offer: Offer) -> list[tuple[str, str, int | None, str]]:
+    return [(e.from_status, e.to_status, e.actor_id, e.display_reason) for e in OfferEvent.objects.filter(offer=offer)]
+
+
 def _offer_statuses(request: ServiceRequest) -> dict[int, str]:
     return dict(Offer.objects.filter(request=request).values_list("volunteer_id", "status"))
 
@@ -81,7 +86,7 @@ def test_dispatch_creates_one_offer_per_volunteer_and_marks_the_request_offered(
     assert {o.offered_by_id for o in offers.values()} == {cast.staff_a.id}
     assert request.status == Status.OFFERED
     assert _status(request) == Status.OFFERED
-    assert list(RequestEvent.objects.filter(request=request).values_list("to_status", "actor", "reason"))[-1] == (
+    assert [(to, actor, reason) for _from, to, actor, reason in event_rows(request)][-1] == (
         Status.OFFERED,
         cast.staff_a.id,
         "已向2名志愿者发出服务邀请",
@@ -245,7 +250,10 @@ def test_two_of_three_offered_volunteers_win_a_two_volunteer_request_and_the_thi
         cast.other_volunteer.id: OfferStatus.ACCEPTED,
         third_volunteer.id: OfferStatus.WITHDRAWN,
     }
-    assert Offer.objects.get(id=offers[third_volunteer.id].id).response_note == "已满员"
+    assert _offer_events(offers[third_volunteer.id]) == [
+        ("", OfferStatus.OFFERED, cast.staff_a.id, ""),
+        (OfferStatus.OFFERED, OfferStatus.WITHDRAWN, None, "已满员"),
+    ]
     assert ServiceRequest.objects.get(id=request.id).volunteers_accepted == 2
     assert _events(request) == [
         ("", Status.SUBMITTED),
@@ -255,7 +263,8 @@ def test_two_of_three_offered_volunteers_win_a_two_volunteer_request_and_the_thi
     ]
     assert RequestEvent.objects.get(request=request, to_status=Status.ACCEPTED).actor == cast.other_volunteer.user
     closed = Notification.objects.get(recipient=third_volunteer.user, kind="offer_closed")
-    assert closed.params["reason"] == "所需志愿者已满员，感谢您的关注。"
+    assert (closed.params["reason_code"], closed.link) == ("places_filled_thanks", "/v/tasks/")
+    assert render(closed.kind, closed.params, closed.request_id)[1].endswith("已结束：所需志愿者已满员，感谢您的关注。")
     assert _kinds(third_volunteer.user) == ["offer_closed", "offered"]
     # The winners are not told the offer closed.
     assert _kinds(cast.volunteer.user) == ["offered"]
@@ -313,9 +322,7 @@ def test_declining_the_last_live_offer_returns_the_request_to_the_queue(cast, or
     offer_decline(offer=offers[cast.other_volunteer.id], volunteer=cast.other_volunteer)
 
     assert _status(request) == Status.QUEUED
-    assert list(
-        RequestEvent.objects.filter(request=request).values_list("from_status", "to_status", "actor", "reason")
-    )[-1] == (Status.OFFERED, Status.QUEUED, None, "邀请均已婉拒或过期，退回待派单")
+    assert event_rows(request)[-1] == (Status.OFFERED, Status.QUEUED, None, "邀请均已婉拒或过期，退回待派单")
     assert _kinds(cast.staff_a) == ["new_request", "returned_to_queue"]
     assert _kinds(cast.station_staff_a1) == ["new_request", "returned_to_queue"]
 
@@ -566,9 +573,12 @@ def test_request_completes_only_when_every_holder_has_checked_out(cast, org):  #
     offer_complete(offer=second, volunteer=cast.other_volunteer)
 
     assert _status(request) == Status.COMPLETED
-    assert list(
-        RequestEvent.objects.filter(request=request).values_list("from_status", "to_status", "actor", "reason")
-    )[-1] == (Status.IN_SERVICE, Status.COMPLETED, cast.other_volunteer.user.id, "志愿者已全部完成服务")
+    assert event_rows(request)[-1] == (
+        Status.IN_SERVICE,
+        Status.COMPLETED,
+        cast.other_volunteer.user.id,
+        "志愿者已全部完成服务",
+    )
     assert _kinds(cast.resident).count("please_rate") == 1
     assert _kinds(cast.staff_a).count("completed") == 1
 
@@ -598,9 +608,7 @@ def test_release_of_a_fully_staffed_request_frees_the_place_and_returns_it_to_th
     assert (released.status, released.response_note) == (OfferStatus.RELEASED, "家中老人突发疾病")
     stored = ServiceRequest.objects.get(id=request.id)
     assert (stored.status, stored.volunteers_accepted) == (Status.QUEUED, 1)
-    assert list(
-        RequestEvent.objects.filter(request=request).values_list("from_status", "to_status", "actor", "reason")
-    )[-1] == (Status.ACCEPTED, Status.QUEUED, cast.other_volunteer.user.id, "家中老人突发疾病")
+    assert event_rows(request)[-1] == (Status.ACCEPTED, Status.QUEUED, cast.other_volunteer.user.id, "家中老人突发疾病")
     notice = Notification.objects.get(recipient=cast.staff_a, kind="volunteer_released")
     assert notice.params == {
         "title": request.title,
@@ -679,9 +687,8 @@ def test_cancel_withdraws_open_offers_and_tells_their_volunteers(cast, org, thir
     assert set(Offer.objects.filter(status=OfferStatus.WITHDRAWN).values_list("response_note", flat=True)) == {
         "问题已自行解决"
     }
-    assert list(
-        RequestEvent.objects.filter(request=request).values_list("from_status", "to_status", "actor", "reason")
-    )[-1] == (Status.OFFERED, Status.CANCELLED, cast.resident.id, "问题已自行解决")
+    assert {e.display_reason for e in OfferEvent.objects.filter(to_status=OfferStatus.WITHDRAWN)} == {"问题已自行解决"}
+    assert event_rows(request)[-1] == (Status.OFFERED, Status.CANCELLED, cast.resident.id, "问题已自行解决")
     assert _kinds(cast.volunteer.user) == ["offer_closed", "offered"]
     assert _kinds(cast.other_volunteer.user) == ["offer_closed", "offered"]
     assert _kinds(third_volunteer.user) == ["offered"]
@@ -698,7 +705,8 @@ def test_cancel_by_staff_tells_the_resident_and_uses_a_default_reason(cast, org)
 
     request_cancel(request=request, actor=cast.staff_a, reason="  ")
 
-    assert ServiceRequest.objects.get(id=request.id).status_reason == "群众取消"
+    # Staff who give no reason (the API lets them) are named as who cancelled, never the resident.
+    assert ServiceRequest.objects.get(id=request.id).display_status_reason == "工作人员取消"
     assert "cancelled" in _kinds(cast.resident)
     assert "cancelled" not in _kinds(cast.staff_a)
     assert _kinds(cast.station_staff_a1).count("cancelled") == 1

@@ -10,9 +10,9 @@ from apps.dispatch.models import Offer
 from apps.dispatch.services import dispatch_directed, offer_accept, offer_check_in, offer_complete
 from apps.ratings.models import Rating, Tag
 from apps.ratings.services import rating_submit
-from apps.service_requests.models import RequestEvent, ServiceRequest, Status
+from apps.service_requests.models import ServiceRequest, Status
 from apps.service_requests.services import request_review
-from tests.service_requests.factories import submit_request
+from tests.service_requests.factories import event_rows, submit_request
 
 
 @pytest.fixture
@@ -139,9 +139,7 @@ def test_rating_moves_the_request_completed_then_rated_then_closed(cast, complet
     rating_submit(request=completed, actor=cast.resident, score=5, tags=[])
 
     assert _status(completed) == Status.CLOSED
-    events = list(
-        RequestEvent.objects.filter(request=completed).values_list("from_status", "to_status", "actor", "reason")
-    )
+    events = event_rows(completed)
     assert events[-2:] == [
         (Status.COMPLETED, Status.RATED, cast.resident.id, ""),
         (Status.RATED, Status.CLOSED, cast.resident.id, "已评价，工单办结"),

@@ -1,6 +1,6 @@
 from apps.accounts.models import User
 from apps.organisation.models import Place, ServiceCategory
-from apps.service_requests.models import ServiceRequest
+from apps.service_requests.models import RequestEvent, ServiceRequest
 from apps.service_requests.services import RequestInput, request_submit
 
 
@@ -39,3 +39,11 @@ def submit_request(
         requester=requester,
         entered_by=requester,
     )
+
+
+def event_rows(request: ServiceRequest, *, to_status: str | None = None) -> list[tuple[str, str, int | None, str]]:
+    """(from, to, actor id, reason as the active language shows it) of each event of ``request``."""
+    events = RequestEvent.objects.filter(request=request).order_by("created_at", "id")
+    if to_status is not None:
+        events = events.filter(to_status=to_status)
+    return [(e.from_status, e.to_status, e.actor_id, e.display_reason) for e in events]

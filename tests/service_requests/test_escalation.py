@@ -9,7 +9,7 @@ from apps.notifications.models import Notification
 from apps.service_requests.models import RequestEvent, ServiceRequest
 from apps.service_requests.models import Status as S
 from apps.service_requests.services import request_review, requests_escalate_overdue
-from tests.service_requests.factories import submit_request
+from tests.service_requests.factories import event_rows, submit_request
 
 
 @pytest.fixture
@@ -41,11 +41,7 @@ def test_overdue_queued_requests_escalate_by_urgency_and_the_centre_is_told(cast
         critical_late.id: S.ESCALATED,
         normal_in_time.id: S.QUEUED,
     }
-    assert list(
-        RequestEvent.objects.filter(request=urgent_late, to_status=S.ESCALATED).values_list(
-            "from_status", "actor", "reason"
-        )
-    ) == [(S.QUEUED, None, "超时未派出，已上报中心")]
+    assert event_rows(urgent_late, to_status=S.ESCALATED) == [(S.QUEUED, S.ESCALATED, None, "超时未派出，已上报中心")]
     assert sorted(Notification.objects.filter(kind="escalated").values_list("recipient_id", "request_id")) == sorted(
         [(cast.dispatcher.id, urgent_late.id), (cast.dispatcher.id, critical_late.id)]
     )

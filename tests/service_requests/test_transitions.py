@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from apps.core.errors import Conflict, DomainError
+from apps.core.reasons import Reason
 from apps.notifications.messages import render
 from apps.notifications.models import Notification
 from apps.organisation.models import Place
@@ -20,7 +21,7 @@ from apps.service_requests.services import (
     transition,
 )
 from tests.accounts.factories import UserFactory
-from tests.service_requests.factories import submit_request
+from tests.service_requests.factories import event_rows, submit_request
 
 S = Status
 
@@ -72,7 +73,7 @@ def test_disallowed_transition_raises_illegal_transition_and_changes_nothing(req
     actor = UserFactory()
 
     with pytest.raises(Conflict) as excinfo:
-        transition(request=request, to_status=to_status, actor=actor, reason="不该发生")
+        transition(request=request, to_status=to_status, actor=actor, reason=Reason.typed("不该发生"))
 
     assert excinfo.value.code == "illegal_transition"
     assert excinfo.value.status_code == 409
@@ -87,16 +88,14 @@ def test_allowed_transition_updates_status_and_writes_exactly_one_event(request_
     actor = UserFactory(name="钱所长")
     before = timezone.now()
 
-    returned = transition(request=request, to_status=to_status, actor=actor, reason="按流程处理")
+    returned = transition(request=request, to_status=to_status, actor=actor, reason=Reason.typed("按流程处理"))
 
     assert returned is request
     assert request.status == to_status
     stored = ServiceRequest.objects.get(id=request.id)
     assert stored.status == to_status
     assert stored.status_changed_at >= before
-    assert list(
-        RequestEvent.objects.filter(request=request).values_list("from_status", "to_status", "actor", "reason")
-    ) == [(from_status, to_status, actor.id, "按流程处理")]
+    assert event_rows(request) == [(from_status, to_status, actor.id, "按流程处理")]
 
 
 def test_transition_with_stale_expected_status_raises_stale_status_and_changes_nothing(request_in):  # type: ignore[no-untyped-def]
@@ -105,7 +104,9 @@ def test_transition_with_stale_expected_status_raises_stale_status_and_changes_n
     ServiceRequest.objects.filter(id=request.id).update(status=S.QUEUED)
 
     with pytest.raises(Conflict) as excinfo:
-        transition(request=request, to_status=S.REJECTED, actor=None, reason="重复", expected_status=S.SUBMITTED)
+        transition(
+            request=request, to_status=S.REJECTED, actor=None, reason=Reason.typed("重复"), expected_status=S.SUBMITTED
+        )
 
     assert excinfo.value.code == "stale_status"
     assert ServiceRequest.objects.get(id=request.id).status == S.QUEUED
@@ -128,7 +129,13 @@ def test_transition_with_stale_in_memory_status_raises_stale_status(request_in):
 def test_transition_applies_extra_field_updates_with_the_status(request_in):  # type: ignore[no-untyped-def]
     request = request_in(S.SUBMITTED)
 
-    transition(request=request, to_status=S.REJECTED, actor=None, reason="不在服务范围", status_reason="不在服务范围")
+    transition(
+        request=request,
+        to_status=S.REJECTED,
+        actor=None,
+        reason=Reason.typed("不在服务范围"),
+        **Reason.typed("不在服务范围").as_fields("status_reason"),
+    )
 
     assert request.status_reason == "不在服务范围"
     assert ServiceRequest.objects.get(id=request.id).status_reason == "不在服务范围"
@@ -199,9 +206,7 @@ def test_submit_in_auto_accept_category_goes_straight_to_queued_with_both_events
 
     assert request.status == S.QUEUED
     assert ServiceRequest.objects.get(id=request.id).status == S.QUEUED
-    assert list(
-        RequestEvent.objects.filter(request=request).values_list("from_status", "to_status", "actor", "reason")
-    ) == [
+    assert event_rows(request) == [
         ("", S.SUBMITTED, cast.resident.id, ""),
         (S.SUBMITTED, S.QUEUED, None, "该类别自动受理"),
     ]
@@ -299,9 +304,7 @@ def test_close_unrated_closes_only_completed_requests_older_than_the_setting(cas
         old_but_in_service.id: S.IN_SERVICE,
         old_but_queued.id: S.QUEUED,
     }
-    assert list(RequestEvent.objects.filter(request=old).values_list("from_status", "to_status", "actor", "reason"))[
-        -1
-    ] == (S.COMPLETED, S.CLOSED, None, "超过7天未评价，自动办结")
+    assert event_rows(old)[-1] == (S.COMPLETED, S.CLOSED, None, "超过7天未评价，自动办结")
     assert Rating.objects.count() == 0
     # A second sweep finds nothing more to do.
     assert requests_close_unrated(now=now) == 0

@@ -11,9 +11,8 @@ import stat
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-
-from zhuozhou_civic.settings.env import DATA_DIR
 
 FILENAME = "secret_key"
 MIN_LENGTH = 50
@@ -72,7 +71,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--data-dir", type=Path, default=DATA_DIR, help="default: the data directory (var/)")
+        parser.add_argument("--data-dir", type=Path, default=None, help="default: the data directory (var/)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        self.stdout.write(ensure_secret_key(options["data_dir"]))
+        self.stdout.write(ensure_secret_key(options["data_dir"] or Path(settings.DATA_DIR)))
