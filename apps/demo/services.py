@@ -53,10 +53,14 @@ def seed_demo() -> list[DemoAccount]:
         taoyuan_office = OrgNode.objects.get(kind=OrgNode.Kind.TOWNSHIP_OFFICE, place=taoyuan)
         matou_office = OrgNode.objects.get(kind=OrgNode.Kind.TOWNSHIP_OFFICE, place=matou)
         taiping_station = OrgNode.objects.get(kind=OrgNode.Kind.VILLAGE_STATION, place=taiping)
+        centre_office = OrgNode.objects.get(kind=OrgNode.Kind.CENTRE_OFFICE)
+        health_sub_centre = OrgNode.objects.get(kind=OrgNode.Kind.SUB_CENTRE, name="健康推进分中心")
 
         accounts = [
             DemoAccount("管理员 admin", "13300000001", "管理员", "Django admin /admin/"),
             DemoAccount("中心调度员 centre dispatcher", "13500000001", "赵调度", centre.name),
+            DemoAccount("中心办公室 centre office", "13500000002", "吴主任", centre_office.name),
+            DemoAccount("分中心 sub-centre (卫生保健, 心理关爱)", "13500000003", "郑主任", health_sub_centre.name),
             DemoAccount("所管理员 township staff", "13600000001", "钱所长", taoyuan_office.name),
             DemoAccount("站管理员 village staff", "13600000003", "孙站长", taiping_station.name),
             DemoAccount("所管理员 other township", "13600000002", "李所长", matou_office.name),
@@ -65,6 +69,8 @@ def seed_demo() -> list[DemoAccount]:
         ]
         _user("13300000001", "管理员", is_staff=True, is_superuser=True)
         _user("13500000001", "赵调度", staff_node=centre)
+        _user("13500000002", "吴主任", staff_node=centre_office)
+        _user("13500000003", "郑主任", staff_node=health_sub_centre)
         _user("13600000001", "钱所长", staff_node=taoyuan_office)
         _user("13600000003", "孙站长", staff_node=taiping_station)
         _user("13600000002", "李所长", staff_node=matou_office)
