@@ -84,6 +84,8 @@ class Cast:
     staff_b: User  # township office B
     dispatcher: User  # staff of the centre: the whole city
     admin: User
+    sub_centre_staff: User  # 健康推进分中心: requests and volunteers of "convenience", in every township
+    centre_office_staff: User  # the centre's office: the whole city
 
 
 @pytest.fixture
@@ -102,6 +104,8 @@ def cast(org) -> Cast:  # type: ignore[no-untyped-def]
         staff_b=UserFactory(name="李所长", staff_node=org["office_b"]),
         dispatcher=UserFactory(name="赵调度", staff_node=org["centre"]),
         admin=UserFactory(name="管理员", is_superuser=True, is_staff=True),
+        sub_centre_staff=UserFactory(name="郑主任", staff_node=org["sub_centre"]),
+        centre_office_staff=UserFactory(name="吴主任", staff_node=org["centre_office"]),
     )
 
 

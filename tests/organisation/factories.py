@@ -22,8 +22,12 @@ class PlaceFactory(factory.django.DjangoModelFactory):
 
 
 def build_org_tree() -> dict:
-    """A small network: the centre, two townships (A: 桃园街道 with two villages,
-    B: 码头镇 with one), each village with its station."""
+    """A small network: the centre with its office and two sub-centres, two townships
+    (A: 桃园街道 with two villages, B: 码头镇 with one), each village with its station.
+
+    The sub-centre 健康推进分中心 looks after the field "convenience" (便民服务) that the tests'
+    requests ask for, city-wide; "environment" (环境治理) belongs to no sub-centre, and
+    理论宣讲分中心 looks after no field of the tests."""
     city = Place.objects.create(code="130681", name="涿州市", kind=Place.Kind.CITY)
     centre = OrgNode.objects.add_root(dict(name="涿州市新时代文明实践中心", kind=OrgNode.Kind.CENTRE, place=city))
     OrgNode.objects.add_child(centre, dict(name="理论宣讲分中心", kind=OrgNode.Kind.SUB_CENTRE))
@@ -52,7 +56,15 @@ def build_org_tree() -> dict:
         OrgNode.objects.get(id=office_b.id),
         dict(name="码头村新时代文明实践站", kind=OrgNode.Kind.VILLAGE_STATION, place=village_b1),
     )
-    category = ServiceCategoryFactory(code="convenience", name="便民服务", name_en="Convenience services")
+    centre_office = OrgNode.objects.add_child(
+        OrgNode.objects.get(id=centre.id), dict(name="新时代文明实践中心办公室", kind=OrgNode.Kind.CENTRE_OFFICE)
+    )
+    sub_centre = OrgNode.objects.add_child(
+        OrgNode.objects.get(id=centre.id), dict(name="健康推进分中心", kind=OrgNode.Kind.SUB_CENTRE)
+    )
+    category = ServiceCategoryFactory(
+        code="convenience", name="便民服务", name_en="Convenience services", sub_centre=sub_centre
+    )
     other_category = ServiceCategoryFactory(code="environment", name="环境治理", name_en="Environment")
     return {
         "city": city,
@@ -62,6 +74,8 @@ def build_org_tree() -> dict:
         "village_a1": village_a1,
         "village_a2": village_a2,
         "village_b1": village_b1,
+        "centre_office": OrgNode.objects.get(id=centre_office.id),
+        "sub_centre": OrgNode.objects.get(id=sub_centre.id),
         "office_a": OrgNode.objects.get(id=office_a.id),
         "office_b": OrgNode.objects.get(id=office_b.id),
         # Re-read: treebeard keeps siblings ordered by name, so adding station A2 (东…) moved

@@ -25,8 +25,15 @@ from tests.workflow.scenario import (
     ADDRESS,
     CONTACT_KEYS,
     CONTACT_PHONE,
+    ENV_ADDRESS,
+    ENV_PHONE,
+    ENV_TITLE,
     NOT_AUTHENTICATED,
     NOT_FOUND,
+    THEIR_ADDRESS,
+    THEIR_PHONE,
+    THEIR_TITLE,
+    TITLE,
     World,
     actor_user,
     advance,
@@ -35,7 +42,9 @@ from tests.workflow.scenario import (
     error_body,
 )
 
-MANAGERS = {"staff_a", "station_staff_a1", "dispatcher", "admin"}  # staff whose area holds ``world.request``
+# Staff whose area holds ``world.request`` (太平庄村, township A, "convenience"): its station, its
+# township's office, the sub-centre of its field, and the centre's office, the centre and the admin.
+MANAGERS = {"staff_a", "station_staff_a1", "sub_centre_staff", "centre_office_staff", "dispatcher", "admin"}
 FORBIDDEN_MANAGE = {"detail": "只有负责该区域的工作人员可以操作。", "code": "forbidden"}
 FORBIDDEN_NOT_INVITEE = {"detail": "只有受邀的志愿者本人可以操作。", "code": "forbidden"}
 FORBIDDEN_ON_BEHALF = {"detail": "只有工作人员可以代点单。", "code": "forbidden"}
@@ -102,7 +111,7 @@ VOLUNTEER_KEYS = {
 
 @pytest.fixture
 def world(cast, org) -> World:  # type: ignore[no-untyped-def]
-    return build_world(cast, org)
+    return build_world(cast, org, other_field=True)
 
 
 def _client(api, world: World, actor: str):  # type: ignore[no-untyped-def]
@@ -136,14 +145,17 @@ def _refusal(actor: str, *, allowed: set[str], sees: set[str], forbidden_body: d
 
 REQUESTS_SEEN = {
     "resident": ["resident_a2", "request"],
-    "other_resident": ["request_b"],
+    "other_resident": ["request_env", "request_b"],
     "volunteer": [],
     "other_volunteer": [],
     "staff_a": ["resident_a2", "request"],
     "station_staff_a1": ["request"],
-    "staff_b": ["request_b"],
-    "dispatcher": ["request_b", "resident_a2", "request"],
-    "admin": ["request_b", "resident_a2", "request"],
+    "staff_b": ["request_env", "request_b"],
+    # "convenience" in both townships, not "environment" in either.
+    "sub_centre_staff": ["request_b", "resident_a2", "request"],
+    "centre_office_staff": ["request_env", "request_b", "resident_a2", "request"],
+    "dispatcher": ["request_env", "request_b", "resident_a2", "request"],
+    "admin": ["request_env", "request_b", "resident_a2", "request"],
 }
 
 
@@ -186,6 +198,39 @@ def test_request_detail_is_shown_only_to_its_requester_and_the_staff_of_its_area
     assert body["address"] == ADDRESS
     assert [v["volunteer_number"] for v in body["volunteers"]] == [world.cast.volunteer.volunteer_number]
     assert body["volunteers"][0]["name"] == "张*明"
+
+
+# What each request's requester typed: (title, phone, address).
+REQUEST_TEXTS = {
+    "request": (TITLE, CONTACT_PHONE, ADDRESS),
+    "resident_a2": (TITLE, CONTACT_PHONE, ADDRESS),
+    "request_b": (THEIR_TITLE, THEIR_PHONE, THEIR_ADDRESS),
+    "request_env": (ENV_TITLE, ENV_PHONE, ENV_ADDRESS),
+}
+
+
+@pytest.mark.parametrize("target", list(REQUEST_TEXTS))
+@pytest.mark.parametrize("actor", ACTORS)
+def test_a_requests_detail_is_shown_exactly_to_those_who_list_it(world, api, actor, target):  # type: ignore[no-untyped-def]
+    """Township, village and field alike: a request's detail answers whoever lists it, and no one else."""
+    request = getattr(world, target)
+    before = db_state()
+    response = _client(api, world, actor).get(f"/api/v1/requests/{request.id}/")
+
+    if actor == "anonymous" or target not in REQUESTS_SEEN[actor]:
+        expected = (403, NOT_AUTHENTICATED) if actor == "anonymous" else (404, NOT_FOUND)
+        _assert_refused(response, *expected, before)
+        assert not any(text in response.content.decode() for text in REQUEST_TEXTS[target])
+        return
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["id"], body["category"]["id"], body["township"]["id"], body["village"]["id"]) == (
+        request.id,
+        request.category_id,
+        request.township_id,
+        request.village_id,
+    )
+    assert (body["title"], body["contact_phone"], body["address"]) == REQUEST_TEXTS[target]
 
 
 @pytest.mark.parametrize("actor", ACTORS)
@@ -245,6 +290,45 @@ def test_only_staff_of_the_area_may_submit_on_a_residents_behalf(world, api, org
     assert created.station == org["station_a1"]
 
 
+STAFF = {"staff_a", "station_staff_a1", "staff_b", "sub_centre_staff", "centre_office_staff", "dispatcher", "admin"}
+# 代点单 in another field or township than the test above: (category, village) → the staff whose
+# area holds it. The sub-centre may enter "convenience" anywhere, never "environment".
+ON_BEHALF_ELSEWHERE = {
+    ("category", "village_b1"): {"staff_b", "sub_centre_staff", "centre_office_staff", "dispatcher", "admin"},
+    ("other_category", "village_a1"): {"staff_a", "station_staff_a1", "centre_office_staff", "dispatcher", "admin"},
+    ("other_category", "village_b1"): {"staff_b", "centre_office_staff", "dispatcher", "admin"},
+}
+
+
+@pytest.mark.parametrize(("category", "village"), list(ON_BEHALF_ELSEWHERE))
+@pytest.mark.parametrize("actor", ACTORS)
+def test_on_behalf_follows_the_staff_area_by_place_and_field(world, api, org, actor, category, village):  # type: ignore[no-untyped-def]
+    payload = request_payload(
+        category=org[category],
+        village=org[village],
+        requester_phone="13711112222",
+        requester_name="吴大爷",
+        channel="desk",
+    )
+    before = db_state()
+    response = _client(api, world, actor).post("/api/v1/requests/on-behalf/", payload, format="json")
+
+    if actor not in ON_BEHALF_ELSEWHERE[(category, village)]:
+        if actor == "anonymous":
+            expected = (403, NOT_AUTHENTICATED)
+        else:
+            expected = (400, OUT_OF_AREA) if actor in STAFF else (403, FORBIDDEN_ON_BEHALF)
+        _assert_refused(response, *expected, before)
+        assert not User.objects.filter(name="吴大爷").exists()
+        return
+    assert response.status_code == 201, response.content
+    created = ServiceRequest.objects.get(id=response.json()["id"])
+    assert (created.category, created.village, created.channel) == (org[category], org[village], Channel.DESK)
+    assert created.station == org["station_a1" if village == "village_a1" else "station_b1"]
+    assert created.entered_by == actor_user(world.cast, actor)
+    assert created.requester.name == "吴大爷"
+
+
 @pytest.mark.parametrize("actor", ACTORS)
 def test_only_staff_of_the_area_may_review_a_request(world, api, actor):  # type: ignore[no-untyped-def]
     before = db_state()
@@ -281,6 +365,60 @@ def test_only_staff_of_the_area_may_dispatch_a_request(world, api, actor):  # ty
     assert list(Offer.objects.filter(request=world.request).values_list("volunteer_id", "status")) == [
         (world.cast.volunteer.id, "offered")
     ]
+    assert ServiceRequest.objects.get(id=world.request.id).status == "offered"
+
+
+@pytest.mark.parametrize("target", ["request_b", "request_env"])
+@pytest.mark.parametrize("actor", ACTORS)
+def test_staff_review_the_requests_of_township_b_by_place_and_field(world, api, actor, target):  # type: ignore[no-untyped-def]
+    """码头村 has a request in each field: its office reviews both, the sub-centre only the one of its field."""
+    request = getattr(world, target)
+    before = db_state()
+    response = _client(api, world, actor).post(
+        f"/api/v1/requests/{request.id}/review/", {"decision": "accept"}, format="json"
+    )
+
+    refusal = _refusal(
+        actor,
+        allowed={a for a in STAFF if target in REQUESTS_SEEN[a]},
+        sees={"other_resident"},
+        forbidden_body=FORBIDDEN_MANAGE,
+    )
+    if refusal:
+        _assert_refused(response, *refusal, before)
+        return
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "queued"
+    last = RequestEvent.objects.filter(request=request).last()
+    assert (last.from_status, last.to_status, last.actor) == ("submitted", "queued", actor_user(world.cast, actor))
+
+
+@pytest.mark.parametrize(
+    ("volunteers", "refused"),
+    [
+        (["volunteer", "volunteer_b"], []),  # the field's volunteers of both townships
+        (["volunteer", "volunteer_env"], ["volunteer_env"]),  # not one of another field, even in township B
+    ],
+)
+def test_the_sub_centre_dispatches_to_the_volunteers_of_its_field_city_wide(world, api, volunteers, refused):  # type: ignore[no-untyped-def]
+    advance(world, "queued")
+    chosen = [_volunteer(world, name) for name in volunteers]
+    before = db_state()
+    response = api(world.cast.sub_centre_staff).post(
+        f"/api/v1/requests/{world.request.id}/dispatch/", {"volunteer_ids": [v.id for v in chosen]}, format="json"
+    )
+
+    if refused:
+        ids = ", ".join(str(_volunteer(world, name).id) for name in refused)
+        _assert_refused(
+            response,
+            400,
+            {"detail": f"以下志愿者不存在或不在您的服务范围内：{ids}", "code": "unknown_volunteer"},
+            before,
+        )
+        return
+    assert response.status_code == 201, response.content
+    assert sorted(o["volunteer"]["id"] for o in response.json()) == sorted(v.id for v in chosen)
     assert ServiceRequest.objects.get(id=world.request.id).status == "offered"
 
 
@@ -336,7 +474,7 @@ def test_a_staff_member_may_submit_and_follow_their_own_request_outside_their_ar
     own_id = response.json()["id"]
 
     listed = [row["id"] for row in staff_b.get("/api/v1/requests/").json()["results"]]
-    assert listed == [own_id, world.request_b.id]
+    assert listed == [own_id, world.request_env.id, world.request_b.id]
     assert staff_b.get(f"/api/v1/requests/{own_id}/").status_code == 200
 
     before = db_state()
@@ -355,11 +493,16 @@ def test_a_staff_member_may_submit_and_follow_their_own_request_outside_their_ar
 
 @pytest.fixture
 def offers_everywhere(world):  # type: ignore[no-untyped-def]
-    """Offers on both townships: ``request`` to the two volunteers of A, ``request_b`` to B's."""
+    """Offers on both townships: ``request`` to the two volunteers of A, ``request_b`` to B's, and
+    ``request_env`` (the other field) to B's volunteer of that field."""
     advance(world, "offered")
     request_review(request=world.request_b, actor=world.cast.staff_b, accept=True)
     (offer_b,) = dispatch_directed(request=world.request_b, actor=world.cast.staff_b, volunteers=[world.volunteer_b])
-    return {"offer": world.offer, "other_offer": world.other_offer, "offer_b": offer_b}
+    request_review(request=world.request_env, actor=world.cast.staff_b, accept=True)
+    (offer_env,) = dispatch_directed(
+        request=world.request_env, actor=world.cast.staff_b, volunteers=[world.volunteer_env]
+    )
+    return {"offer": world.offer, "other_offer": world.other_offer, "offer_b": offer_b, "offer_env": offer_env}
 
 
 OFFERS_SEEN = {
@@ -369,9 +512,11 @@ OFFERS_SEEN = {
     "other_volunteer": ["other_offer"],
     "staff_a": ["other_offer", "offer"],
     "station_staff_a1": ["other_offer", "offer"],
-    "staff_b": ["offer_b"],
-    "dispatcher": ["offer_b", "other_offer", "offer"],
-    "admin": ["offer_b", "other_offer", "offer"],
+    "staff_b": ["offer_env", "offer_b"],
+    "sub_centre_staff": ["offer_b", "other_offer", "offer"],
+    "centre_office_staff": ["offer_env", "offer_b", "other_offer", "offer"],
+    "dispatcher": ["offer_env", "offer_b", "other_offer", "offer"],
+    "admin": ["offer_env", "offer_b", "other_offer", "offer"],
 }
 
 
@@ -392,7 +537,7 @@ def test_offers_list_shows_a_volunteer_their_own_and_staff_those_of_their_area(w
     assert CONTACT_PHONE not in text and ADDRESS not in text and "王秀兰" not in text
 
 
-OFFER_VIEWERS = {"volunteer", "staff_a", "station_staff_a1", "dispatcher", "admin"}
+OFFER_VIEWERS = {"volunteer", *MANAGERS}
 
 
 @pytest.mark.parametrize("actor", ACTORS)
@@ -417,6 +562,22 @@ def test_an_offer_is_shown_only_to_its_volunteer_and_the_staff_of_its_area(world
     assert body["request"]["contact_name"] == "王*兰"
 
 
+@pytest.mark.parametrize("target", ["offer", "other_offer", "offer_b", "offer_env"])
+@pytest.mark.parametrize("actor", ACTORS)
+def test_each_offers_detail_is_shown_exactly_to_those_who_list_it(world, api, offers_everywhere, actor, target):  # type: ignore[no-untyped-def]
+    offer = offers_everywhere[target]
+    before = db_state()
+    response = _client(api, world, actor).get(f"/api/v1/offers/{offer.id}/")
+
+    if actor == "anonymous" or target not in OFFERS_SEEN[actor]:
+        expected = (403, NOT_AUTHENTICATED) if actor == "anonymous" else (404, NOT_FOUND)
+        _assert_refused(response, *expected, before)
+        return
+    assert response.status_code == 200
+    assert (response.json()["id"], response.json()["volunteer"]["id"]) == (offer.id, offer.volunteer_id)
+    assert response.json()["request"]["id"] == offer.request_id
+
+
 OFFER_ACTIONS = {
     # action: (stage the request is in, body, offer status after success)
     "accept": ("offered", None, "accepted"),
@@ -438,7 +599,7 @@ def test_only_the_invited_volunteer_may_answer_and_carry_out_an_offer(world, api
     refusal = _refusal(
         actor,
         allowed={"volunteer"},
-        sees={"staff_a", "station_staff_a1", "dispatcher", "admin"},
+        sees=MANAGERS,
         forbidden_body=FORBIDDEN_NOT_INVITEE,
     )
     if refusal:
@@ -547,14 +708,17 @@ def test_contact_data_disappears_when_the_volunteer_no_longer_holds_a_place(worl
 VOLUNTEERS_SEEN = {
     "staff_a": ["volunteer", "other_volunteer"],
     "station_staff_a1": ["volunteer"],
-    "staff_b": ["volunteer_b"],
-    "dispatcher": ["volunteer", "other_volunteer", "volunteer_b"],
-    "admin": ["volunteer", "other_volunteer", "volunteer_b"],
+    "staff_b": ["volunteer_b", "volunteer_env"],
+    # Those serving "convenience", wherever they live; not 陈志强, who serves only "environment".
+    "sub_centre_staff": ["volunteer", "other_volunteer", "volunteer_b"],
+    "centre_office_staff": ["volunteer", "other_volunteer", "volunteer_b", "volunteer_env"],
+    "dispatcher": ["volunteer", "other_volunteer", "volunteer_b", "volunteer_env"],
+    "admin": ["volunteer", "other_volunteer", "volunteer_b", "volunteer_env"],
 }
 
 
 def _volunteer(world: World, name: str):  # type: ignore[no-untyped-def]
-    return world.volunteer_b if name == "volunteer_b" else getattr(world.cast, name)
+    return getattr(world, name) if name in ("volunteer_b", "volunteer_env") else getattr(world.cast, name)
 
 
 @pytest.mark.parametrize("actor", ACTORS)
@@ -571,7 +735,7 @@ def test_volunteers_list_is_for_staff_and_shows_exactly_their_area(world, api, a
     assert [row["id"] for row in rows] == [v.id for v in expected]
     for row in rows:
         assert set(row) == VOLUNTEER_KEYS  # masked name, never the phone
-    assert {row["name"] for row in rows} <= {"张*明", "刘*", "马*头"}
+    assert {row["name"] for row in rows} <= {"张*明", "刘*", "马*头", "陈*强"}
     text = response.content.decode()
     for v in expected:
         assert v.user.phone not in text
@@ -591,6 +755,14 @@ def test_volunteers_list_is_for_staff_and_shows_exactly_their_area(world, api, a
         ("station_staff_a1", "other_volunteer", 404),
         ("staff_b", "volunteer", 404),
         ("staff_b", "volunteer_b", 200),
+        ("staff_b", "volunteer_env", 200),
+        ("staff_a", "volunteer_env", 404),
+        ("sub_centre_staff", "volunteer", 200),
+        ("sub_centre_staff", "other_volunteer", 200),
+        ("sub_centre_staff", "volunteer_b", 200),
+        ("sub_centre_staff", "volunteer_env", 404),
+        ("centre_office_staff", "volunteer_b", 200),
+        ("centre_office_staff", "volunteer_env", 200),
         ("dispatcher", "volunteer_b", 200),
         ("admin", "other_volunteer", 200),
     ],
@@ -634,12 +806,15 @@ def test_notifications_list_shows_only_the_users_own(world, api, actor):  # type
     assert [row["id"] for row in response.json()["results"]] == own
     expected_kinds = {
         "resident": ["accepted", "queued", "received", "received"],
-        "other_resident": ["received"],
+        "other_resident": ["received", "received"],
         "volunteer": ["offered"],
         "other_volunteer": ["offer_closed", "offered"],
         "staff_a": ["accepted", "new_request", "new_request"],
         "station_staff_a1": ["accepted", "new_request"],
-        "staff_b": ["new_request"],
+        "staff_b": ["new_request", "new_request"],
+        # Told of the three requests of its field, and that the one in progress was accepted.
+        "sub_centre_staff": ["accepted", "new_request", "new_request", "new_request"],
+        "centre_office_staff": [],
         "dispatcher": [],
         "admin": [],
     }[actor]
@@ -699,6 +874,8 @@ ROLES = {
     "staff_a": ["resident", "station_staff"],
     "station_staff_a1": ["resident", "station_staff"],
     "staff_b": ["resident", "station_staff"],
+    "sub_centre_staff": ["resident", "station_staff"],
+    "centre_office_staff": ["resident", "station_staff"],
     "dispatcher": ["resident", "dispatcher"],
     "admin": ["resident", "admin"],
 }

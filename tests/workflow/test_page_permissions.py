@@ -4,62 +4,68 @@ Each case pins the exact status code and, where it redirects, the exact target; 
 the HTML carries nothing the viewer may not see; and that a refused POST changes nothing."""
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import timedelta
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 import pytest
 from django.contrib.messages import get_messages
-from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.dispatch import services as dispatch_services
 from apps.dispatch.models import Offer, OfferStatus
 from apps.notifications.models import Notification
 from apps.ratings.models import Rating
-from apps.service_requests import services as request_services
 from apps.service_requests.models import RequestEvent, ServiceRequest, Status
-from apps.service_requests.services import RequestInput
 from tests.volunteers.factories import make_volunteer
+from tests.workflow.scenario import (
+    ACTORS,
+    ADDRESS,
+    CONTACT_PHONE,
+    ENV_ADDRESS,
+    ENV_PHONE,
+    ENV_TITLE,
+    THEIR_ADDRESS,
+    THEIR_PHONE,
+    THEIR_TITLE,
+    TITLE,
+    World,
+    advance,
+    build_world,
+)
 
-ROLES = [
-    "anonymous",
-    "resident",
-    "other_resident",
-    "volunteer",
-    "other_volunteer",
-    "staff_a",
-    "station_staff_a1",
-    "staff_b",
-    "dispatcher",
-    "admin",
-]
+ROLES = ACTORS
 LOGGED_IN = frozenset(ROLES) - {"anonymous"}
 RESIDENTS = frozenset({"resident", "other_resident"})
 VOLUNTEERS = frozenset({"volunteer", "other_volunteer"})
-# Staff whose subtree holds the station of the resident's village (太平庄村, township A).
-STAFF_OF_MINE = frozenset({"staff_a", "station_staff_a1", "dispatcher", "admin"})
+# Staff whose area holds the resident's request (太平庄村, township A, "convenience"): its station,
+# its township's office, the sub-centre of its field, the centre's office, the centre, the admin.
+STAFF_OF_MINE = frozenset(
+    {"staff_a", "station_staff_a1", "sub_centre_staff", "centre_office_staff", "dispatcher", "admin"}
+)
 ALL_STAFF = STAFF_OF_MINE | {"staff_b"}
 
-# The resident's request (太平庄村, township A) and the other resident's (码头村, township B).
-MY_TITLE, MY_ADDRESS, MY_PHONE = "帮忙修理漏水的水龙头", "太平庄村东街12号", "13912345678"
-THEIR_TITLE, THEIR_ADDRESS, THEIR_PHONE = "清理院内积雪", "码头村西街7号", "13698765432"
+# The resident's request (太平庄村, township A) and the other resident's two (码头村, township B):
+# one in the same field "convenience", one in "environment", which no sub-centre looks after.
+MY_TITLE, MY_ADDRESS, MY_PHONE = TITLE, ADDRESS, CONTACT_PHONE
 MINE = (MY_TITLE, MY_ADDRESS, MY_PHONE)
 MY_CONTACT = (MY_ADDRESS, MY_PHONE)
 THEIRS = (THEIR_TITLE, THEIR_ADDRESS, THEIR_PHONE)
+THEIR_OTHER_FIELD = (ENV_TITLE, ENV_ADDRESS, ENV_PHONE)
 
 # What each role must never find in any page while the resident's request is offered to both
 # volunteers (neither has accepted yet).
 NEVER_SEES: dict[str, tuple[str, ...]] = {
-    "anonymous": MINE + THEIRS,
-    "resident": THEIRS,
+    "anonymous": MINE + THEIRS + THEIR_OTHER_FIELD,
+    "resident": THEIRS + THEIR_OTHER_FIELD,
     "other_resident": MINE,
-    "volunteer": MY_CONTACT + THEIRS,
-    "other_volunteer": MY_CONTACT + THEIRS,
-    "staff_a": THEIRS,
-    "station_staff_a1": THEIRS,
+    "volunteer": MY_CONTACT + THEIRS + THEIR_OTHER_FIELD,
+    "other_volunteer": MY_CONTACT + THEIRS + THEIR_OTHER_FIELD,
+    "staff_a": THEIRS + THEIR_OTHER_FIELD,
+    "station_staff_a1": THEIRS + THEIR_OTHER_FIELD,
     "staff_b": MINE,
+    "sub_centre_staff": THEIR_OTHER_FIELD,
+    "centre_office_staff": (),
     "dispatcher": (),
     "admin": (),
 }
@@ -83,86 +89,18 @@ def client_as(client, cast, role: str):  # type: ignore[no-untyped-def]
     return client
 
 
-def _submit(*, requester: User, village, category, title: str, address: str, phone: str) -> ServiceRequest:  # type: ignore[no-untyped-def]
-    return request_services.request_submit(
-        data=RequestInput(
-            category=category,
-            title=title,
-            description="老人行动不便，需要帮忙。",
-            village=village,
-            address=address,
-            contact_name=requester.name,
-            contact_phone=phone,
-            urgency="normal",
-        ),
-        requester=requester,
-        entered_by=requester,
-    )
-
-
-@dataclass
-class World:
-    cast: Any
-    org: dict
-    mine: ServiceRequest
-    theirs: ServiceRequest
-    offers: dict[str, Offer] = field(default_factory=dict)
-
-    def reload(self) -> ServiceRequest:
-        return ServiceRequest.objects.get(id=self.mine.id)
-
-    def offer(self, role: str) -> Offer:
-        return Offer.objects.get(id=self.offers[role].id)
-
-    def advance(self, state: str) -> None:
-        """Move the resident's request to ``state`` through the services, as the real actors."""
-        steps = ["submitted", "queued", "offered", "accepted", "in_service", "completed"]
-        for step in steps[1 : steps.index(state) + 1]:
-            getattr(self, f"_to_{step}")()
-
-    def _to_queued(self) -> None:
-        request_services.request_review(request=self.reload(), actor=self.cast.staff_a, accept=True)
-
-    def _to_offered(self) -> None:
-        offers = dispatch_services.dispatch_directed(
-            request=self.reload(),
-            actor=self.cast.dispatcher,
-            volunteers=[self.cast.volunteer, self.cast.other_volunteer],
-        )
-        self.offers = {"volunteer": offers[0], "other_volunteer": offers[1]}
-
-    def _to_accepted(self) -> None:
-        dispatch_services.offer_accept(offer=self.offer("volunteer"), volunteer=self.cast.volunteer)
-
-    def _to_in_service(self) -> None:
-        dispatch_services.offer_check_in(offer=self.offer("volunteer"), volunteer=self.cast.volunteer)
-        Offer.objects.filter(id=self.offers["volunteer"].id).update(
-            checked_in_at=timezone.now() - timedelta(hours=1, minutes=5)
-        )
-
-    def _to_completed(self) -> None:
-        dispatch_services.offer_complete(offer=self.offer("volunteer"), volunteer=self.cast.volunteer, report="已修好")
-
-
 @pytest.fixture
 def world(cast, org) -> World:  # type: ignore[no-untyped-def]
-    mine = _submit(
-        requester=cast.resident,
-        village=org["village_a1"],
-        category=org["category"],
-        title=MY_TITLE,
-        address=MY_ADDRESS,
-        phone=MY_PHONE,
-    )
-    theirs = _submit(
-        requester=cast.other_resident,
-        village=org["village_b1"],
-        category=org["category"],
-        title=THEIR_TITLE,
-        address=THEIR_ADDRESS,
-        phone=THEIR_PHONE,
-    )
-    return World(cast=cast, org=org, mine=mine, theirs=theirs)
+    return build_world(cast, org, other_field=True)
+
+
+def fresh_request(w: World) -> ServiceRequest:
+    return ServiceRequest.objects.get(id=w.request.id)
+
+
+def fresh_offer(w: World) -> Offer:
+    assert w.offer is not None
+    return Offer.objects.get(id=w.offer.id)
 
 
 def db_state() -> dict[str, object]:
@@ -214,7 +152,7 @@ PAGES = [
     Page("login", lambda w: "/login/", frozenset(ROLES), public=True),
     Page("my_requests", lambda w: "/r/requests/", LOGGED_IN),
     Page("request_new", lambda w: "/r/requests/new/", LOGGED_IN),
-    Page("request_detail", lambda w: f"/r/requests/{w.mine.id}/", frozenset({"resident"})),
+    Page("request_detail", lambda w: f"/r/requests/{w.request.id}/", frozenset({"resident"})),
     Page("request_detail_unknown", lambda w: "/r/requests/987654/", frozenset()),
     Page("volunteer_offers", lambda w: "/v/offers/", VOLUNTEERS),
     Page("volunteer_tasks", lambda w: "/v/tasks/", VOLUNTEERS),
@@ -222,17 +160,23 @@ PAGES = [
     Page("staff_queue_active", lambda w: "/s/queue/?tab=active", ALL_STAFF),
     Page("staff_queue_done", lambda w: "/s/queue/?tab=done&page=2", ALL_STAFF),
     Page("staff_request_new", lambda w: "/s/requests/new/", ALL_STAFF),
-    Page("staff_request_detail", lambda w: f"/s/requests/{w.mine.id}/", STAFF_OF_MINE),
+    Page("staff_request_detail", lambda w: f"/s/requests/{w.request.id}/", STAFF_OF_MINE),
     Page(
         "staff_request_detail_widened",
-        lambda w: f"/s/requests/{w.mine.id}/?category=&township=&village=x",
+        lambda w: f"/s/requests/{w.request.id}/?category=&township=&village=x",
         STAFF_OF_MINE,
     ),
     Page(
         "staff_request_detail_township_b",
-        lambda w: f"/s/requests/{w.theirs.id}/",
-        frozenset({"staff_b", "dispatcher", "admin"}),
+        lambda w: f"/s/requests/{w.request_b.id}/",
+        frozenset({"staff_b", "sub_centre_staff", "centre_office_staff", "dispatcher", "admin"}),
     ),
+    Page(
+        "staff_request_detail_other_field",
+        lambda w: f"/s/requests/{w.request_env.id}/",
+        frozenset({"staff_b", "centre_office_staff", "dispatcher", "admin"}),
+    ),
+    Page("request_detail_theirs", lambda w: f"/r/requests/{w.request_b.id}/", frozenset({"other_resident"})),
     Page("notifications_inbox", lambda w: "/notifications/", LOGGED_IN),
     Page("notifications_badge", lambda w: "/notifications/badge/", LOGGED_IN),
 ]
@@ -241,7 +185,7 @@ PAGES = [
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
 def test_page_get_is_scoped_and_leaks_nothing(client, world, page: Page, role: str) -> None:
-    world.advance("offered")
+    advance(world, "offered")
     url = page.url(world)
     response = client_as(client, world.cast, role).get(url)
     if role == "anonymous" and not page.public:
@@ -258,8 +202,8 @@ def test_page_get_is_scoped_and_leaks_nothing(client, world, page: Page, role: s
 
 
 def test_resident_sees_own_request_in_full(client, world) -> None:
-    world.advance("offered")
-    html = client_as(client, world.cast, "resident").get(f"/r/requests/{world.mine.id}/").content.decode()
+    advance(world, "offered")
+    html = client_as(client, world.cast, "resident").get(f"/r/requests/{world.request.id}/").content.decode()
     for text in (*MINE, "已派单", "已提交", "待派单"):
         assert text in html
 
@@ -269,9 +213,9 @@ def candidate(volunteer) -> str:  # type: ignore[no-untyped-def]
 
 
 def test_staff_in_scope_see_the_resident_contact_and_candidate_volunteers(client, world) -> None:
-    world.advance("queued")
+    advance(world, "queued")
     cast = world.cast
-    html = client_as(client, cast, "staff_a").get(f"/s/requests/{world.mine.id}/").content.decode()
+    html = client_as(client, cast, "staff_a").get(f"/s/requests/{world.request.id}/").content.decode()
     assert MY_ADDRESS in html and MY_PHONE in html
     # Candidates are listed by number and masked name only.
     assert candidate(cast.volunteer) in html and candidate(cast.other_volunteer) in html
@@ -280,18 +224,27 @@ def test_staff_in_scope_see_the_resident_contact_and_candidate_volunteers(client
 
 
 def test_village_station_only_offers_its_own_villages_volunteers(client, world) -> None:
-    world.advance("queued")
+    advance(world, "queued")
     cast = world.cast
-    html = client_as(client, cast, "station_staff_a1").get(f"/s/requests/{world.mine.id}/").content.decode()
+    html = client_as(client, cast, "station_staff_a1").get(f"/s/requests/{world.request.id}/").content.decode()
     assert candidate(cast.volunteer) in html
     assert candidate(cast.other_volunteer) not in html
 
 
-@pytest.mark.parametrize(("role", "shown"), [("staff_a", False), ("station_staff_a1", False), ("dispatcher", True)])
+@pytest.mark.parametrize(
+    ("role", "shown"),
+    [
+        ("staff_a", False),
+        ("station_staff_a1", False),
+        ("sub_centre_staff", True),  # a volunteer of its field, in the other township
+        ("centre_office_staff", True),
+        ("dispatcher", True),
+    ],
+)
 def test_widening_the_candidate_filter_never_leaves_the_staff_area(client, world, role: str, shown: bool) -> None:
-    world.advance("queued")
+    advance(world, "queued")
     volunteer_b = make_volunteer(township=world.org["township_b"], categories=[world.org["category"]], name="马军")
-    url = f"/s/requests/{world.mine.id}/?township={world.org['township_b'].id}&category="
+    url = f"/s/requests/{world.request.id}/?township={world.org['township_b'].id}&category="
     html = client_as(client, world.cast, role).get(url).content.decode()
     assert (candidate(volunteer_b) in html) is shown
     assert (volunteer_b.volunteer_number in html) is shown
@@ -302,6 +255,49 @@ def test_staff_b_queue_lists_only_township_b(client, world) -> None:
     assert THEIR_TITLE in html and MY_TITLE not in html
     html = client_as(client, world.cast, "dispatcher").get("/s/queue/").content.decode()
     assert THEIR_TITLE in html and MY_TITLE in html
+
+
+def staff_links(html: str, world: World) -> set[str]:
+    """Which of the world's requests a staff page links to."""
+    names = ("request", "resident_a2", "request_b", "request_env")
+    return {name for name in names if f'href="/s/requests/{getattr(world, name).id}/"' in html}
+
+
+# The four requests are submitted: each staff member's "todo" tab lists those of their area.
+QUEUE_LISTS = {
+    "staff_a": {"request", "resident_a2"},
+    "station_staff_a1": {"request"},
+    "staff_b": {"request_b", "request_env"},
+    "sub_centre_staff": {"request", "resident_a2", "request_b"},  # its field, in both townships
+    "centre_office_staff": {"request", "resident_a2", "request_b", "request_env"},
+    "dispatcher": {"request", "resident_a2", "request_b", "request_env"},
+    "admin": {"request", "resident_a2", "request_b", "request_env"},
+}
+
+
+@pytest.mark.parametrize("role", list(QUEUE_LISTS))
+def test_staff_queue_lists_exactly_the_requests_of_the_staff_area(client, world, role: str) -> None:
+    response = client_as(client, world.cast, role).get("/s/queue/")
+    assert response.status_code == 200
+    assert staff_links(response.content.decode(), world) == QUEUE_LISTS[role]
+
+
+@pytest.mark.parametrize(
+    ("role", "shown"),
+    [("sub_centre_staff", False), ("centre_office_staff", True), ("dispatcher", True)],
+)
+def test_the_sub_centre_is_never_offered_volunteers_of_another_field(client, world, role: str, shown: bool) -> None:
+    """Widened to the other field in township B, the candidates are 陈志强 for the centre and its
+    office, and nobody for the sub-centre."""
+    advance(world, "queued")
+    org = world.org
+    url = f"/s/requests/{world.request.id}/?township={org['township_b'].id}&category={org['other_category'].id}"
+    response = client_as(client, world.cast, role).get(url)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert (candidate(world.volunteer_env) in html) is shown
+    assert (world.volunteer_env.volunteer_number in html) is shown
+    assert candidate(world.volunteer_b) not in html  # serves "convenience" only
 
 
 @pytest.mark.parametrize(
@@ -319,8 +315,8 @@ def test_staff_b_queue_lists_only_township_b(client, world) -> None:
     ],
 )
 def test_get_on_a_form_action_is_refused_without_change(client, world, url: str) -> None:
-    world.advance("offered")
-    url = url.format(id=world.mine.id, offer=world.offers["volunteer"].id)
+    advance(world, "offered")
+    url = url.format(id=world.request.id, offer=world.offer.id)
     before = db_state()
     owner = "volunteer" if "/v/" in url else "resident" if "/r/" in url else "staff_a"
     assert client_as(client, world.cast, owner).get(url).status_code == 405
@@ -344,7 +340,7 @@ def _volunteer_pages(client, cast, role: str) -> str:  # type: ignore[no-untyped
 def test_only_the_accepted_volunteer_sees_contact_while_the_task_is_active(
     client, world, state: str, volunteer_sees_contact: bool
 ) -> None:
-    world.advance(state)
+    advance(world, state)
     html = _volunteer_pages(client, world.cast, "volunteer")
     assert MY_TITLE in html
     for secret in MY_CONTACT:
@@ -352,12 +348,12 @@ def test_only_the_accepted_volunteer_sees_contact_while_the_task_is_active(
     # The other volunteer was offered it too; once the place was taken their offer was withdrawn.
     html = _volunteer_pages(client, world.cast, "other_volunteer")
     assert all(secret not in html for secret in MY_CONTACT)
-    assert (f"offer-{world.offers['other_volunteer'].id}" in html) is (state == "offered")
+    assert (f"offer-{world.other_offer.id}" in html) is (state == "offered")
 
 
 def test_volunteer_loses_contact_when_the_request_is_cancelled(client, world) -> None:
-    world.advance("accepted")
-    dispatch_services.request_cancel(request=world.reload(), actor=world.cast.resident, reason="不需要了")
+    advance(world, "accepted")
+    dispatch_services.request_cancel(request=fresh_request(world), actor=world.cast.resident, reason="不需要了")
     html = _volunteer_pages(client, world.cast, "volunteer")
     assert all(secret not in html for secret in MY_CONTACT)
 
@@ -380,57 +376,57 @@ class Action:
 
 def _request_is(status: str) -> Callable[[World], None]:
     def check(w: World) -> None:
-        assert w.reload().status == status
+        assert fresh_request(w).status == status
 
     return check
 
 
 def _offer_is(status: str, request_status: str) -> Callable[[World], None]:
     def check(w: World) -> None:
-        assert w.offer("volunteer").status == status
-        assert w.reload().status == request_status
+        assert fresh_offer(w).status == status
+        assert fresh_request(w).status == request_status
 
     return check
 
 
 def _rated(score: int, on_behalf: bool) -> Callable[[World], None]:
     def check(w: World) -> None:
-        rating = Rating.objects.get(request_id=w.mine.id)
+        rating = Rating.objects.get(request_id=w.request.id)
         assert (rating.score, rating.on_behalf, rating.tags) == (score, on_behalf, ["friendly"])
-        assert w.reload().status == Status.CLOSED
+        assert fresh_request(w).status == Status.CLOSED
 
     return check
 
 
 def _dispatched(w: World) -> None:
-    assert w.reload().status == Status.OFFERED
-    assert list(Offer.objects.filter(request=w.mine).values_list("volunteer_id", "status")) == [
+    assert fresh_request(w).status == Status.OFFERED
+    assert list(Offer.objects.filter(request=w.request).values_list("volunteer_id", "status")) == [
         (w.cast.volunteer.id, OfferStatus.OFFERED)
     ]
 
 
 def _offer_url(verb: str) -> Callable[[World], str]:
-    return lambda w: f"/v/offers/{w.offers['volunteer'].id}/{verb}/"
+    return lambda w: f"/v/offers/{w.offer.id}/{verb}/"
 
 
 ACTIONS = [
     Action(
         "request_rate",
         "completed",
-        lambda w: f"/r/requests/{w.mine.id}/rate/",
+        lambda w: f"/r/requests/{w.request.id}/rate/",
         lambda w: {"score": "5", "tags": ["friendly"], "comment": "谢谢"},
         frozenset({"resident"}),
-        lambda w: f"/r/requests/{w.mine.id}/",
+        lambda w: f"/r/requests/{w.request.id}/",
         "感谢您的评价！",
         _rated(5, on_behalf=False),
     ),
     Action(
         "request_cancel",
         "offered",
-        lambda w: f"/r/requests/{w.mine.id}/cancel/",
+        lambda w: f"/r/requests/{w.request.id}/cancel/",
         lambda w: {"reason": "已经修好了"},
         frozenset({"resident"}),
-        lambda w: f"/r/requests/{w.mine.id}/",
+        lambda w: f"/r/requests/{w.request.id}/",
         "需求已取消。",
         _request_is(Status.CANCELLED),
     ),
@@ -487,50 +483,50 @@ ACTIONS = [
     Action(
         "staff_review",
         "submitted",
-        lambda w: f"/s/requests/{w.mine.id}/review/",
+        lambda w: f"/s/requests/{w.request.id}/review/",
         lambda w: {"decision": "accept", "reason": ""},
         STAFF_OF_MINE,
-        lambda w: f"/s/requests/{w.mine.id}/",
+        lambda w: f"/s/requests/{w.request.id}/",
         "已受理，进入待派单。",
         _request_is(Status.QUEUED),
     ),
     Action(
         "staff_reject",
         "submitted",
-        lambda w: f"/s/requests/{w.mine.id}/review/",
+        lambda w: f"/s/requests/{w.request.id}/review/",
         lambda w: {"decision": "reject", "reason": "不属于志愿服务范围"},
         STAFF_OF_MINE,
-        lambda w: f"/s/requests/{w.mine.id}/",
+        lambda w: f"/s/requests/{w.request.id}/",
         "已不予受理，群众会收到原因。",
         _request_is(Status.REJECTED),
     ),
     Action(
         "staff_dispatch",
         "queued",
-        lambda w: f"/s/requests/{w.mine.id}/dispatch/",
+        lambda w: f"/s/requests/{w.request.id}/dispatch/",
         lambda w: {"volunteer_ids": [str(w.cast.volunteer.id)]},
         STAFF_OF_MINE,
-        lambda w: f"/s/requests/{w.mine.id}/",
+        lambda w: f"/s/requests/{w.request.id}/",
         "已派单，等待志愿者接单。",
         _dispatched,
     ),
     Action(
         "staff_cancel",
         "offered",
-        lambda w: f"/s/requests/{w.mine.id}/cancel/",
+        lambda w: f"/s/requests/{w.request.id}/cancel/",
         lambda w: {"reason": "群众来电取消"},
         STAFF_OF_MINE,
-        lambda w: f"/s/requests/{w.mine.id}/",
+        lambda w: f"/s/requests/{w.request.id}/",
         "工单已取消。",
         _request_is(Status.CANCELLED),
     ),
     Action(
         "staff_rate",
         "completed",
-        lambda w: f"/s/requests/{w.mine.id}/rate/",
+        lambda w: f"/s/requests/{w.request.id}/rate/",
         lambda w: {"score": "4", "tags": ["friendly"], "comment": "回访：满意"},
         STAFF_OF_MINE,
-        lambda w: f"/s/requests/{w.mine.id}/",
+        lambda w: f"/s/requests/{w.request.id}/",
         "已代群众评价。",
         _rated(4, on_behalf=True),
     ),
@@ -540,7 +536,7 @@ ACTIONS = [
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("action", ACTIONS, ids=lambda a: a.name)
 def test_form_action_is_scoped_and_refusal_changes_nothing(client, world, action: Action, role: str) -> None:
-    world.advance(action.state)
+    advance(world, action.state)
     url = action.url(world)
     before = db_state()
     response = client_as(client, world.cast, role).post(url, action.data(world))
@@ -569,7 +565,7 @@ def test_form_action_in_the_wrong_state_is_refused_with_a_message(client, world,
         "in_service": "completed",
         "completed": "offered",
     }[action.state]
-    world.advance(state_after)
+    advance(world, state_after)
     role = next(r for r in ("resident", "volunteer", "station_staff_a1") if r in action.allowed)
     url = action.url(world)
     before = db_state()
@@ -644,6 +640,8 @@ STAFF_NEW_EXPECTED = {
     "staff_a": (302, True),
     "station_staff_a1": (302, True),
     "staff_b": (200, False),  # 太平庄村 is outside 码头镇: the form says so
+    "sub_centre_staff": (302, True),  # "convenience" is its field, in any village
+    "centre_office_staff": (302, True),
     "dispatcher": (302, True),
     "admin": (302, True),
 }
@@ -669,26 +667,75 @@ def test_staff_request_new_on_behalf_only_inside_the_staff_area(client, world, r
     assert created.entered_by == user_of(world.cast, role)
 
 
+# 代点单 of an "environment" request in 码头村 (township B): role → status (302: created).
+STAFF_NEW_OTHER_FIELD = {
+    "staff_a": 200,
+    "station_staff_a1": 200,
+    "staff_b": 302,
+    "sub_centre_staff": 200,  # not its field, though "convenience" in the same village would be
+    "centre_office_staff": 302,
+    "dispatcher": 302,
+    "admin": 302,
+}
+
+
+@pytest.mark.parametrize("role", list(STAFF_NEW_OTHER_FIELD))
+def test_staff_request_new_on_behalf_in_another_field_follows_the_area(client, world, role: str) -> None:
+    data = {
+        **_request_form(world, "village_b1"),
+        "category": str(world.org["other_category"].id),
+        "requester_name": "郭大爷",
+        "requester_phone": "13566667777",
+        "channel": "desk",
+    }
+    before = db_state()
+    response = client_as(client, world.cast, role).post("/s/requests/new/", data)
+    assert response.status_code == STAFF_NEW_OTHER_FIELD[role]
+    if response.status_code == 200:
+        assert "该村/社区不在您的服务范围内。" in response.content.decode()
+        assert db_state() == before
+        return
+    created = ServiceRequest.objects.get(title="陪同老人去医院复查")
+    assert response["Location"] == f"/s/requests/{created.id}/"
+    assert (created.category, created.village, created.station) == (
+        world.org["other_category"],
+        world.org["village_b1"],
+        world.org["station_b1"],
+    )
+    assert created.entered_by == user_of(world.cast, role)
+
+
 @pytest.mark.parametrize(
     ("role", "volunteer_key"),
-    [("station_staff_a1", "other_volunteer"), ("staff_a", "volunteer_b"), ("staff_b", "volunteer_b")],
+    [
+        ("station_staff_a1", "other_volunteer"),
+        ("staff_a", "volunteer_b"),
+        ("staff_b", "volunteer_b"),
+        ("sub_centre_staff", "volunteer_env"),  # lives in the city, but serves another field
+    ],
 )
 def test_dispatch_to_a_volunteer_outside_the_staff_area_is_refused(
     client, world, role: str, volunteer_key: str
 ) -> None:
-    world.advance("queued")
+    advance(world, "queued")
     volunteer_b = make_volunteer(township=world.org["township_b"], categories=[world.org["category"]], name="马军")
-    chosen = volunteer_b if volunteer_key == "volunteer_b" else world.cast.other_volunteer
+    chosen = {
+        "volunteer_b": volunteer_b,
+        "other_volunteer": world.cast.other_volunteer,
+        "volunteer_env": world.volunteer_env,
+    }[volunteer_key]
     before = db_state()
     response = client_as(client, world.cast, role).post(
-        f"/s/requests/{world.mine.id}/dispatch/", {"volunteer_ids": [str(chosen.id)]}
+        f"/s/requests/{world.request.id}/dispatch/", {"volunteer_ids": [str(chosen.id)]}
     )
     if role == "staff_b":
         assert response.status_code == 404
     else:
         assert response.status_code == 302
         # The same refusal, naming the same ids, as the API's.
-        assert [str(m) for m in get_messages(response.wsgi_request)] == [f"以下志愿者不存在或不在您的服务范围内：{chosen.id}"]
+        assert [str(m) for m in get_messages(response.wsgi_request)] == [
+            f"以下志愿者不存在或不在您的服务范围内：{chosen.id}"
+        ]
     assert db_state() == before
 
 
@@ -698,18 +745,18 @@ def test_dispatch_to_a_volunteer_outside_the_staff_area_is_refused(
     ids=["none", "not_a_number", "unknown"],
 )
 def test_dispatch_with_bad_input_is_refused_with_a_message(client, world, data: dict) -> None:
-    world.advance("queued")
+    advance(world, "queued")
     before = db_state()
-    response = client_as(client, world.cast, "staff_a").post(f"/s/requests/{world.mine.id}/dispatch/", data)
+    response = client_as(client, world.cast, "staff_a").post(f"/s/requests/{world.request.id}/dispatch/", data)
     assert response.status_code == 302
     assert len(list(get_messages(response.wsgi_request))) == 1
     assert db_state() == before
 
 
 def test_unknown_offer_verb_is_404(client, world) -> None:
-    world.advance("offered")
+    advance(world, "offered")
     before = db_state()
-    response = client_as(client, world.cast, "volunteer").post(f"/v/offers/{world.offers['volunteer'].id}/steal/")
+    response = client_as(client, world.cast, "volunteer").post(f"/v/offers/{world.offer.id}/steal/")
     assert response.status_code == 404
     assert db_state() == before
 
@@ -719,7 +766,7 @@ def test_unknown_offer_verb_is_404(client, world) -> None:
 
 @pytest.mark.parametrize("role", ROLES)
 def test_read_all_marks_only_the_users_own_notifications(client, world, role: str) -> None:
-    world.advance("offered")
+    advance(world, "offered")
     before = db_state()
     user = user_of(world.cast, role)
     others_before = list(Notification.objects.exclude(recipient=user).order_by("id").values_list("id", "read_at"))
@@ -732,8 +779,10 @@ def test_read_all_marks_only_the_users_own_notifications(client, world, role: st
     assert response.status_code == 302
     assert response["Location"] == "/notifications/"
     user = user_of(world.cast, role)
-    # The centre's dispatchers and the admin are not sent per-request messages.
-    assert Notification.objects.filter(recipient=user).exists() is (role not in {"dispatcher", "admin"})
+    # The centre's dispatchers, its office and the admin are not sent per-request messages.
+    assert Notification.objects.filter(recipient=user).exists() is (
+        role not in {"dispatcher", "centre_office_staff", "admin"}
+    )
     assert not Notification.objects.filter(recipient=user, read_at__isnull=True).exists()
     assert others_before == list(
         Notification.objects.exclude(recipient=user).order_by("id").values_list("id", "read_at")
@@ -781,6 +830,30 @@ def test_inbox_links_each_notification_to_the_page_its_reader_uses(client, cast,
     for user, link in expected.items():
         client.force_login(user)
         assert link in client.get("/notifications/").content.decode()
+
+
+# Whose inbox links to which request once all four are submitted and the resident's is accepted:
+# the station, the office and the sub-centre of each request are told; the centre, its office
+# and the admin follow their boards instead.
+INBOX_LINKS = {
+    "staff_a": {"request", "resident_a2"},
+    "station_staff_a1": {"request"},
+    "staff_b": {"request_b", "request_env"},
+    "sub_centre_staff": {"request", "resident_a2", "request_b"},
+    "centre_office_staff": set(),
+    "dispatcher": set(),
+    "admin": set(),
+}
+
+
+@pytest.mark.parametrize("role", list(INBOX_LINKS))
+def test_staff_inbox_tells_of_the_requests_of_the_staff_area(client, world, role: str) -> None:
+    advance(world, "accepted")
+    response = client_as(client, world.cast, role).get("/notifications/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert staff_links(html, world) == INBOX_LINKS[role]
+    assert_nothing_leaked(html, role)
 
 
 def test_volunteer_offer_page_hides_offers_past_their_time_before_the_sweep(client, cast, org):  # type: ignore[no-untyped-def]
