@@ -10,7 +10,8 @@ class NotificationOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Notification
-        fields = ["id", "kind", "request_id", "title", "body", "created_at", "read_at"]
+        fields = ["id", "kind", "request_id", "title", "body", "link", "created_at", "read_at"]
+        extra_kwargs = {"link": {"help_text": "The page of this site the notification opens for its reader, or empty."}}
 
     def get_title(self, obj: Notification) -> str:
         return render(obj.kind, obj.params, obj.request_id)[0]
