@@ -79,16 +79,20 @@ class Area:
             return queryset.filter(pk__in=inner.values("pk"))
         return queryset.filter(self.q(township=township, village=village, category=category))
 
-    def covers(self, *, township_id: int | None, village_id: int | None, category_id: int | None) -> bool:
-        """Whether one row with these values lies in the area (no query)."""
+    def covers_place(self, *, township_id: int | None, village_id: int | None) -> bool:
+        """Whether a place lies in the area, whatever the field (no query)."""
         if self.whole_city:
             return True
         if self.is_empty:
             return False
-        return (
-            (self.township_id is None or self.township_id == township_id)
-            and (self.village_id is None or self.village_id == village_id)
-            and (self.category_ids is None or category_id in self.category_ids)
+        return (self.township_id is None or self.township_id == township_id) and (
+            self.village_id is None or self.village_id == village_id
+        )
+
+    def covers(self, *, township_id: int | None, village_id: int | None, category_id: int | None) -> bool:
+        """Whether one row with these values lies in the area (no query)."""
+        return self.covers_place(township_id=township_id, village_id=village_id) and (
+            self.whole_city or self.category_ids is None or category_id in self.category_ids
         )
 
 

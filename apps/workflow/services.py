@@ -17,13 +17,15 @@ def request_submit_on_behalf(
     """代点单: staff enter a request taken by phone or at the desk for a resident of their area.
 
     Preconditions: ``staff`` is staff of a node, or an administrator. Raises DomainError
-    ``out_of_area`` for a village (or, for a sub-centre, a field) outside the staff member's area.
+    ``out_of_area`` for a village, or ``out_of_field`` for a service field (a sub-centre's),
+    outside the staff member's area.
     Side effects: the resident is registered (without a password) if their phone is new; then
     as :func:`request_submit`."""
-    if not area_of(staff).covers(
-        township_id=data.village.parent_id, village_id=data.village.id, category_id=data.category.id
-    ):
+    area = area_of(staff)
+    if not area.covers_place(township_id=data.village.parent_id, village_id=data.village.id):
         raise DomainError(_("该村/社区不在您的服务范围内。"), code="out_of_area")
+    if not area.covers(township_id=data.village.parent_id, village_id=data.village.id, category_id=data.category.id):
+        raise DomainError(_("该服务类别不在您的服务范围内。"), code="out_of_field")
     with transaction.atomic():
         requester = resident_get_or_create(phone=requester_phone, name=requester_name)
         return request_submit(data=data, requester=requester, entered_by=staff, channel=channel)

@@ -162,7 +162,7 @@ def test_worker_expires_a_past_offer_and_returns_the_request_to_the_queue(  # ty
     assert RequestEvent.objects.get(request=request, from_status="offered").actor is None
     returned = Notification.objects.filter(request_id=request.id, kind=Kind.RETURNED_TO_QUEUE)
     assert sorted(returned.values_list("recipient_id", flat=True)) == sorted(
-        [cast.staff_a.id, cast.station_staff_a1.id]
+        [cast.staff_a.id, cast.station_staff_a1.id, cast.sub_centre_staff.id]
     )
     assert not Notification.objects.filter(recipient=cast.staff_b, request_id=request.id).exists()
 

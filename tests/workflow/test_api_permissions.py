@@ -50,6 +50,7 @@ FORBIDDEN_NOT_INVITEE = {"detail": "只有受邀的志愿者本人可以操作�
 FORBIDDEN_ON_BEHALF = {"detail": "只有工作人员可以代点单。", "code": "forbidden"}
 PERMISSION_DENIED = {"detail": "您没有执行该操作的权限。", "code": "permission_denied"}
 OUT_OF_AREA = {"detail": "该村/社区不在您的服务范围内。", "code": "out_of_area"}
+OUT_OF_FIELD = {"detail": "该服务类别不在您的服务范围内。", "code": "out_of_field"}
 
 REQUEST_LIST_KEYS = {
     "id",
@@ -317,7 +318,11 @@ def test_on_behalf_follows_the_staff_area_by_place_and_field(world, api, org, ac
         if actor == "anonymous":
             expected = (403, NOT_AUTHENTICATED)
         else:
-            expected = (400, OUT_OF_AREA) if actor in STAFF else (403, FORBIDDEN_ON_BEHALF)
+            if actor not in STAFF:
+                expected = (403, FORBIDDEN_ON_BEHALF)
+            else:
+                # A sub-centre covers every place, for its own fields only: the refusal names the field.
+                expected = (400, OUT_OF_FIELD if actor == "sub_centre_staff" else OUT_OF_AREA)
         _assert_refused(response, *expected, before)
         assert not User.objects.filter(name="吴大爷").exists()
         return

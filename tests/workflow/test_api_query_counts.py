@@ -59,8 +59,8 @@ def test_requests_list_for_staff_runs_three_queries(cast, org, api, django_asser
     client = _fresh(api, cast.staff_a)
 
     with django_assert_num_queries(3):
-        # 1. the staff member's node (its path bounds their area)
-        # 2. COUNT(*) of requests whose station lies under that path (a subquery) or that they made
+        # 1. the staff member's node (a township office: its area is that township)
+        # 2. COUNT(*) of requests located in that township or that they made
         # 3. the page of requests, joined as above
         response = client.get("/api/v1/requests/")
 
@@ -75,8 +75,8 @@ def test_requests_list_for_the_centre_with_filters_runs_three_queries(cast, org,
     query = f"?status=submitted&township={org['township_a'].id}&category={org['category'].id}"
 
     with django_assert_num_queries(3):
-        # 1. the dispatcher's node (the centre: its path covers the whole city)
-        # 2. COUNT(*) of the filtered requests in that subtree
+        # 1. the dispatcher's node (the centre: its area is the whole city)
+        # 2. COUNT(*) of the filtered requests
         # 3. the page of requests, joined as above
         response = client.get(f"/api/v1/requests/{query}")
 

@@ -692,7 +692,8 @@ def test_staff_request_new_on_behalf_in_another_field_follows_the_area(client, w
     response = client_as(client, world.cast, role).post("/s/requests/new/", data)
     assert response.status_code == STAFF_NEW_OTHER_FIELD[role]
     if response.status_code == 200:
-        assert "该村/社区不在您的服务范围内。" in response.content.decode()
+        refusal = "该服务类别不在您的服务范围内。" if role == "sub_centre_staff" else "该村/社区不在您的服务范围内。"
+        assert refusal in response.content.decode()
         assert db_state() == before
         return
     created = ServiceRequest.objects.get(title="陪同老人去医院复查")

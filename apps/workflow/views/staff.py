@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from apps.core.errors import DomainError
 from apps.core.typing import AuthenticatedHttpRequest
 from apps.dispatch import services as dispatch_services
-from apps.organisation.selectors import townships, villages
+from apps.organisation.selectors import active_categories, townships, villages
 from apps.service_requests import services as request_services
 from apps.service_requests.models import Status
 from apps.service_requests.selectors import (
@@ -26,7 +26,6 @@ from ..forms import (
     OnBehalfRequestForm,
     RatingForm,
     ReasonForm,
-    RequestForm,
     RequiredReasonForm,
     ReviewForm,
 )
@@ -85,7 +84,7 @@ def staff_request_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResp
             "filter": {"category": category_id, "township": township_id, "village": village_id},
             "townships": townships(),
             "villages": villages(township_id=township_id) if township_id else [],
-            "categories": RequestForm.base_fields["category"].queryset,  # type: ignore[attr-defined]
+            "categories": active_categories(),
             "review_form": ReviewForm(),
             "cancel_form": ReasonForm(),
             "rating_form": RatingForm(),
@@ -173,7 +172,8 @@ def staff_request_new(request: AuthenticatedHttpRequest) -> HttpResponse:
                 channel=form.cleaned_data["channel"],
             )
         except DomainError as exc:
-            form.add_error("village" if exc.code == "out_of_area" else None, str(exc.message))
+            field = {"out_of_area": "village", "out_of_field": "category"}.get(exc.code)
+            form.add_error(field, str(exc.message))
         else:
             messages.success(request, _("已代群众点单。"))
             return HttpResponseRedirect(reverse("workflow:staff_request_detail", args=[created.id]))
