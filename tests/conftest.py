@@ -40,7 +40,7 @@ def _reachable(url: str) -> bool:
 
 
 @pytest.fixture(autouse=True)
-def _test_settings(settings) -> None:  # type: ignore[no-untyped-def]
+def _test_settings(settings) -> None:
     # The cast has a dozen users; the production password hasher would spend seconds creating them.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Production hashes static files with a manifest built by collectstatic; tests serve them as they are.
@@ -56,7 +56,7 @@ def require_postgres() -> None:
 
 
 @pytest.fixture
-def require_redis(settings) -> str:  # type: ignore[no-untyped-def]
+def require_redis(settings) -> str:
     broker = settings.CELERY_BROKER_URL
     require(broker.startswith("redis://") and _reachable(broker), "needs Redis: run with REDIS_URL=redis://...")
     return broker
@@ -69,7 +69,7 @@ def require_chromium() -> str:
 
 
 @pytest.fixture
-def org(db) -> dict:  # type: ignore[no-untyped-def]
+def org(db) -> dict:
     return build_org_tree()
 
 
@@ -89,7 +89,7 @@ class Cast:
 
 
 @pytest.fixture
-def cast(org) -> Cast:  # type: ignore[no-untyped-def]
+def cast(org) -> Cast:
     return Cast(
         resident=UserFactory(name="王秀兰"),
         other_resident=UserFactory(name="周建国"),
@@ -110,7 +110,7 @@ def cast(org) -> Cast:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def api():  # type: ignore[no-untyped-def]
+def api():
     """``api(user)`` → a DRF client authenticated as ``user`` (anonymous for None)."""
 
     def make(user: User | VolunteerProfile | None = None) -> APIClient:

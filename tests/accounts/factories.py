@@ -13,7 +13,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     name = factory.Iterator(["王秀兰", "周建国", "张小明", "刘芳", "陈志强", "杨丽"])
 
     @classmethod
-    def _create(cls, model_class, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def _create(cls, model_class, *args, **kwargs):
         phone = kwargs.pop("phone")
         password = kwargs.pop("password", PASSWORD)
         return model_class.objects.create_user(phone=phone, password=password, **kwargs)

@@ -2,7 +2,7 @@ from apps.accounts.models import User
 from apps.accounts.phones import phone_digest
 
 
-def test_admin_creates_a_user_from_a_phone_number_stored_encrypted(client, cast):  # type: ignore[no-untyped-def]
+def test_admin_creates_a_user_from_a_phone_number_stored_encrypted(client, cast):
     client.force_login(cast.admin)
     response = client.post(
         "/admin/accounts/user/add/",
@@ -22,7 +22,7 @@ def test_admin_creates_a_user_from_a_phone_number_stored_encrypted(client, cast)
     assert client.get(f"/admin/accounts/user/{user.id}/change/").status_code == 200
 
 
-def test_admin_refuses_a_phone_number_already_registered(client, cast):  # type: ignore[no-untyped-def]
+def test_admin_refuses_a_phone_number_already_registered(client, cast):
     client.force_login(cast.admin)
     before = User.objects.count()
     response = client.post(
@@ -39,7 +39,7 @@ def test_admin_refuses_a_phone_number_already_registered(client, cast):  # type:
     assert User.objects.count() == before
 
 
-def test_every_admin_list_add_and_change_page_opens(client, cast, org):  # type: ignore[no-untyped-def]
+def test_every_admin_list_add_and_change_page_opens(client, cast, org):
     from django.contrib import admin
 
     from apps.dispatch.services import dispatch_directed

@@ -21,7 +21,7 @@ TOKEN_URL = "/api/v1/auth/token/"
 
 
 @pytest.fixture(autouse=True)
-def fresh_login_throttle():  # type: ignore[no-untyped-def]
+def fresh_login_throttle():
     # The login throttle counts per client address in the cache; start every test from zero.
     cache.clear()
     yield
@@ -45,12 +45,12 @@ def fresh_login_throttle():  # type: ignore[no-untyped-def]
         ("", ""),
     ],
 )
-def test_normalize_phone_strips_country_code_spaces_dashes_and_brackets(raw, normalized) -> None:  # type: ignore[no-untyped-def]
+def test_normalize_phone_strips_country_code_spaces_dashes_and_brackets(raw, normalized) -> None:
     assert normalize_phone(raw) == normalized
 
 
 @pytest.mark.parametrize("raw", ["13912345678", "+86 139-1234-5678", "0086 19912345678", "15012345678"])
-def test_validate_mobile_accepts_mainland_mobiles_in_any_common_notation(raw) -> None:  # type: ignore[no-untyped-def]
+def test_validate_mobile_accepts_mainland_mobiles_in_any_common_notation(raw) -> None:
     assert validate_mobile(raw) == normalize_phone(raw)
 
 
@@ -58,7 +58,7 @@ def test_validate_mobile_accepts_mainland_mobiles_in_any_common_notation(raw) ->
     "raw",
     ["", "1391234567", "139123456789", "12912345678", "23912345678", "0312-3861234", "1391234567x", "+1 139 1234 5678"],
 )
-def test_validate_mobile_rejects_anything_but_an_eleven_digit_mobile(raw) -> None:  # type: ignore[no-untyped-def]
+def test_validate_mobile_rejects_anything_but_an_eleven_digit_mobile(raw) -> None:
     with pytest.raises(ValidationError) as excinfo:
         validate_mobile(raw)
 
@@ -77,12 +77,12 @@ def test_validate_mobile_rejects_anything_but_an_eleven_digit_mobile(raw) -> Non
         ("(0312) 3861234", "03123861234"),
     ],
 )
-def test_validate_contact_phone_accepts_mobiles_and_landlines_with_area_code(raw, normalized) -> None:  # type: ignore[no-untyped-def]
+def test_validate_contact_phone_accepts_mobiles_and_landlines_with_area_code(raw, normalized) -> None:
     assert validate_contact_phone(raw) == normalized
 
 
 @pytest.mark.parametrize("raw", ["", "3861234", "38612345", "0312-386", "112", "abc", "1391234567"])
-def test_validate_contact_phone_rejects_landlines_without_area_code_and_junk(raw) -> None:  # type: ignore[no-untyped-def]
+def test_validate_contact_phone_rejects_landlines_without_area_code_and_junk(raw) -> None:
     with pytest.raises(ValidationError) as excinfo:
         validate_contact_phone(raw)
 
@@ -103,7 +103,7 @@ def test_phone_digest_is_the_same_for_every_notation_of_one_number() -> None:
     assert phone_digest("13912345679") != digest
 
 
-def test_phone_digest_depends_on_the_lookup_key(settings) -> None:  # type: ignore[no-untyped-def]
+def test_phone_digest_depends_on_the_lookup_key(settings) -> None:
     settings.PHONE_LOOKUP_KEY = "key-one"
     first = phone_digest("13912345678")
     assert phone_digest("13912345678") == first
@@ -116,7 +116,7 @@ def test_phone_digest_depends_on_the_lookup_key(settings) -> None:  # type: igno
 # --- encryption at rest ---------------------------------------------------------------------------
 
 
-def _raw_column(model, column: str, pk: int) -> str:  # type: ignore[no-untyped-def]
+def _raw_column(model, column: str, pk: int) -> str:
     table = connection.ops.quote_name(model._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {connection.ops.quote_name(column)} FROM {table} WHERE id = %s", [pk])  # noqa: S608
@@ -141,7 +141,7 @@ def test_user_phone_is_stored_encrypted_and_found_by_its_digest() -> None:
 
 
 @pytest.mark.django_db
-def test_request_contact_phone_and_address_are_stored_encrypted(org) -> None:  # type: ignore[no-untyped-def]
+def test_request_contact_phone_and_address_are_stored_encrypted(org) -> None:
     request = submit_request(requester=UserFactory(), category=org["category"], village=org["village_a1"])
 
     assert "13912345678" not in _raw_column(ServiceRequest, "contact_phone", request.id)
@@ -187,7 +187,7 @@ def test_resident_get_or_create_finds_an_existing_resident_by_any_notation() -> 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("typed", ["13912345678", "+86 139 1234 5678", "139-1234-5678"])
-def test_token_endpoint_logs_in_with_the_phone_as_typed(api, typed) -> None:  # type: ignore[no-untyped-def]
+def test_token_endpoint_logs_in_with_the_phone_as_typed(api, typed) -> None:
     user = UserFactory(phone="13912345678")
 
     response = api().post(TOKEN_URL, {"phone": typed, "password": PASSWORD}, format="json")
@@ -205,7 +205,7 @@ def test_token_endpoint_logs_in_with_the_phone_as_typed(api, typed) -> None:  # 
     ("phone", "password"),
     [("13912345678", "wrong-password"), ("13900000000", PASSWORD), ("13912345678", "")],
 )
-def test_token_endpoint_refuses_a_wrong_password_or_unknown_phone_with_the_same_400(api, phone, password) -> None:  # type: ignore[no-untyped-def]
+def test_token_endpoint_refuses_a_wrong_password_or_unknown_phone_with_the_same_400(api, phone, password) -> None:
     UserFactory(phone="13912345678")
 
     response = api().post(TOKEN_URL, {"phone": phone, "password": password}, format="json")
@@ -223,7 +223,7 @@ def test_token_endpoint_refuses_a_wrong_password_or_unknown_phone_with_the_same_
 
 
 @pytest.mark.django_db
-def test_token_endpoint_refuses_an_inactive_user(api) -> None:  # type: ignore[no-untyped-def]
+def test_token_endpoint_refuses_an_inactive_user(api) -> None:
     UserFactory(phone="13912345678", is_active=False)
 
     response = api().post(TOKEN_URL, {"phone": "13912345678", "password": PASSWORD}, format="json")
@@ -234,7 +234,7 @@ def test_token_endpoint_refuses_an_inactive_user(api) -> None:  # type: ignore[n
 
 
 @pytest.mark.django_db
-def test_token_endpoint_answers_a_wrong_password_in_the_language_of_the_request(api) -> None:  # type: ignore[no-untyped-def]
+def test_token_endpoint_answers_a_wrong_password_in_the_language_of_the_request(api) -> None:
     UserFactory(phone="13912345678")
     with translation.override("en"):
         expected = str(LOGIN_FAILED)
@@ -248,7 +248,7 @@ def test_token_endpoint_answers_a_wrong_password_in_the_language_of_the_request(
 
 
 @pytest.mark.django_db
-def test_login_page_logs_in_with_the_phone_number(client) -> None:  # type: ignore[no-untyped-def]
+def test_login_page_logs_in_with_the_phone_number(client) -> None:
     user = UserFactory(phone="13912345678")
 
     response = client.post("/login/", {"username": "+86 139 1234 5678", "password": PASSWORD})
@@ -259,7 +259,7 @@ def test_login_page_logs_in_with_the_phone_number(client) -> None:  # type: igno
 
 
 @pytest.mark.django_db
-def test_login_page_with_a_wrong_password_shows_the_message_and_does_not_log_in(client) -> None:  # type: ignore[no-untyped-def]
+def test_login_page_with_a_wrong_password_shows_the_message_and_does_not_log_in(client) -> None:
     UserFactory(phone="13912345678")
 
     response = client.post("/login/", {"username": "13912345678", "password": "wrong-password"})
@@ -270,7 +270,7 @@ def test_login_page_with_a_wrong_password_shows_the_message_and_does_not_log_in(
 
 
 @pytest.mark.django_db
-def test_login_page_renders_its_form(client) -> None:  # type: ignore[no-untyped-def]
+def test_login_page_renders_its_form(client) -> None:
     response = client.get("/login/")
 
     assert response.status_code == 200
@@ -284,7 +284,7 @@ def test_login_page_renders_its_form(client) -> None:  # type: ignore[no-untyped
     ("name", "masked"),
     [("张三", "张*"), ("张小明", "张*明"), ("欧阳小明", "欧**明"), ("王", "*"), ("", ""), (None, "")],
 )
-def test_mask_name_keeps_the_first_and_last_character(name, masked) -> None:  # type: ignore[no-untyped-def]
+def test_mask_name_keeps_the_first_and_last_character(name, masked) -> None:
     assert mask_name(name) == masked
 
 
@@ -298,7 +298,7 @@ def test_mask_name_keeps_the_first_and_last_character(name, masked) -> None:  # 
         (None, ""),
     ],
 )
-def test_mask_phone_hides_the_middle_digits(phone, masked) -> None:  # type: ignore[no-untyped-def]
+def test_mask_phone_hides_the_middle_digits(phone, masked) -> None:
     assert mask_phone(phone) == masked
 
 

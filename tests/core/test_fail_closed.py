@@ -32,7 +32,7 @@ def _run(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
     ],
     ids=["wsgi", "asgi", "worker", "beat", "phone-lookup", "field-encryption"],
 )
-def test_web_worker_beat_and_personal_data_refuse_to_start_without_the_secret(args, tmp_path):  # type: ignore[no-untyped-def]
+def test_web_worker_beat_and_personal_data_refuse_to_start_without_the_secret(args, tmp_path):
     if args[-1] == "beat-schedule":
         args = [*args[:-1], str(tmp_path / "beat-schedule")]
     result = _run(args, tmp_path)
@@ -41,7 +41,7 @@ def test_web_worker_beat_and_personal_data_refuse_to_start_without_the_secret(ar
     assert "SECRET_KEY" in output
 
 
-def test_the_migration_check_runs_without_the_secret(tmp_path):  # type: ignore[no-untyped-def]
+def test_the_migration_check_runs_without_the_secret(tmp_path):
     result = _run([sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"], tmp_path)
     assert result.returncode == 0, result.stderr
     assert "No changes detected" in result.stdout

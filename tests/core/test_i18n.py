@@ -20,13 +20,13 @@ from tests.accounts.factories import PASSWORD
 PO_PATH = Path(settings.BASE_DIR) / "locale" / "en" / "LC_MESSAGES" / "django.po"
 
 
-def _catalog():  # type: ignore[no-untyped-def]
+def _catalog():
     with PO_PATH.open("rb") as f:
         return read_po(f, abort_invalid=True)
 
 
 @pytest.fixture
-def english(settings, tmp_path):  # type: ignore[no-untyped-def]
+def english(settings, tmp_path):
     """Serve translations from the committed .po (compiled here) instead of whatever .mo is on disk."""
     target = tmp_path / "locale" / "en" / "LC_MESSAGES"
     target.mkdir(parents=True)
@@ -42,7 +42,7 @@ def english(settings, tmp_path):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.django_db
-def test_login_page_is_chinese_by_default(client, english):  # type: ignore[no-untyped-def]
+def test_login_page_is_chinese_by_default(client, english):
     html = client.get("/login/").content.decode()
     assert '<html lang="zh-Hans">' in html
     assert '<button type="submit" class="primary">登录</button>' in html
@@ -52,7 +52,7 @@ def test_login_page_is_chinese_by_default(client, english):  # type: ignore[no-u
 
 
 @pytest.mark.django_db
-def test_login_page_in_english_from_accept_language(client, english):  # type: ignore[no-untyped-def]
+def test_login_page_in_english_from_accept_language(client, english):
     html = client.get("/login/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert '<html lang="en">' in html
     assert '<button type="submit" class="primary">Log in</button>' in html
@@ -64,7 +64,7 @@ def test_login_page_in_english_from_accept_language(client, english):  # type: i
 
 
 @pytest.mark.django_db
-def test_set_language_view_switches_to_english_and_back(client, english):  # type: ignore[no-untyped-def]
+def test_set_language_view_switches_to_english_and_back(client, english):
     response = client.post("/i18n/setlang/", {"language": "en", "next": "/login/"})
     assert response.status_code == 302
     assert client.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"
@@ -79,7 +79,7 @@ def test_set_language_view_switches_to_english_and_back(client, english):  # typ
 
 
 @pytest.mark.django_db
-def test_wrong_password_on_login_page_in_english(client, cast, english):  # type: ignore[no-untyped-def]
+def test_wrong_password_on_login_page_in_english(client, cast, english):
     response = client.post(
         "/login/", {"username": cast.resident.phone, "password": "wrong-password"}, HTTP_ACCEPT_LANGUAGE="en"
     )
@@ -91,7 +91,7 @@ def test_wrong_password_on_login_page_in_english(client, cast, english):  # type
 
 
 @pytest.mark.django_db
-def test_api_error_in_english_and_chinese(client, cast, english):  # type: ignore[no-untyped-def]
+def test_api_error_in_english_and_chinese(client, cast, english):
     with translation.override("en"):
         expected_en = str(LOGIN_FAILED)
     with translation.override("zh-hans"):
@@ -121,7 +121,7 @@ def test_api_error_in_english_and_chinese(client, cast, english):  # type: ignor
 
 
 @pytest.mark.django_db
-def test_api_not_found_in_english(cast, api, english):  # type: ignore[no-untyped-def]
+def test_api_not_found_in_english(cast, api, english):
     client = api(cast.resident)
     en = client.get("/api/v1/requests/999999/", HTTP_ACCEPT_LANGUAGE="en")
     assert en.status_code == 404
@@ -130,7 +130,7 @@ def test_api_not_found_in_english(cast, api, english):  # type: ignore[no-untype
     assert zh.json()["detail"] == "未找到，或您无权查看。"
 
 
-def test_notifications_render_in_the_readers_language(english):  # type: ignore[no-untyped-def]
+def test_notifications_render_in_the_readers_language(english):
     params = {"title": "帮忙修理水龙头", "reason": ""}
     with translation.override("en"):
         title, body = render(Kind.RECEIVED, params, 12)
@@ -142,7 +142,7 @@ def test_notifications_render_in_the_readers_language(english):  # type: ignore[
     assert body == "您的需求 #12「帮忙修理水龙头」已收到，我们会尽快审核。"
 
 
-def test_plural_forms(english):  # type: ignore[no-untyped-def]
+def test_plural_forms(english):
     with translation.override("en"):
         one = translation.ngettext("已向%(n)d名志愿者发出服务邀请", "已向%(n)d名志愿者发出服务邀请", 1) % {"n": 1}
         three = translation.ngettext("已向%(n)d名志愿者发出服务邀请", "已向%(n)d名志愿者发出服务邀请", 3) % {"n": 3}
@@ -174,7 +174,7 @@ def test_catalogue_placeholders_match() -> None:
     assert problems == []
 
 
-def test_compiled_catalogue_serves_every_entry(english):  # type: ignore[no-untyped-def]
+def test_compiled_catalogue_serves_every_entry(english):
     """Each msgstr comes back through Django's own gettext, so nothing is shadowed or lost in compiling."""
     wrong = []
     with translation.override("en"):
@@ -196,7 +196,7 @@ def test_compiled_catalogue_serves_every_entry(english):  # type: ignore[no-unty
     assert wrong == []
 
 
-def test_system_reasons_are_stored_once_and_shown_in_each_readers_language(cast, org, api, english):  # type: ignore[no-untyped-def]
+def test_system_reasons_are_stored_once_and_shown_in_each_readers_language(cast, org, api, english):
     from apps.dispatch.services import dispatch_directed, offer_accept
     from apps.service_requests.models import RequestEvent
     from apps.service_requests.services import request_review

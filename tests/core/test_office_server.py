@@ -34,7 +34,7 @@ DEBUG_LISTING = "Using the URLconf defined in"
 
 
 @pytest.mark.django_db
-def test_an_unknown_url_gets_the_house_404_page(client, settings):  # type: ignore[no-untyped-def]
+def test_an_unknown_url_gets_the_house_404_page(client, settings):
     settings.DEBUG = False
     response = client.get("/no-such-page/")
     assert response.status_code == 404
@@ -47,7 +47,7 @@ def test_an_unknown_url_gets_the_house_404_page(client, settings):  # type: igno
 
 
 @pytest.fixture
-def english(settings, tmp_path):  # type: ignore[no-untyped-def]
+def english(settings, tmp_path):
     """English from the committed .po, compiled here, not from whatever .mo is on disk."""
     po = ROOT / "locale" / "en" / "LC_MESSAGES" / "django.po"
     target = tmp_path / "locale" / "en" / "LC_MESSAGES"
@@ -58,7 +58,7 @@ def english(settings, tmp_path):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.django_db
-def test_the_404_page_speaks_english(client, settings, english):  # type: ignore[no-untyped-def]
+def test_the_404_page_speaks_english(client, settings, english):
     settings.DEBUG = False
     html = client.get("/no-such-page/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "<h1>Page not found</h1>" in html
@@ -66,7 +66,7 @@ def test_the_404_page_speaks_english(client, settings, english):  # type: ignore
     assert "页面不存在" not in html
 
 
-def test_the_500_page_speaks_english(english):  # type: ignore[no-untyped-def]
+def test_the_500_page_speaks_english(english):
     with translation.override("en"):
         html = loader.get_template("500.html").render()
     assert "<h1>Something went wrong</h1>" in html
@@ -74,7 +74,7 @@ def test_the_500_page_speaks_english(english):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.django_db
-def test_an_unknown_api_url_still_gets_json(client, settings):  # type: ignore[no-untyped-def]
+def test_an_unknown_api_url_still_gets_json(client, settings):
     settings.DEBUG = False
     response = client.get("/api/v1/no-such-thing/")
     assert response.status_code == 404
@@ -82,7 +82,7 @@ def test_an_unknown_api_url_still_gets_json(client, settings):  # type: ignore[n
 
 
 @pytest.mark.django_db
-def test_a_failing_page_gets_the_house_500_page(client, settings):  # type: ignore[no-untyped-def]
+def test_a_failing_page_gets_the_house_500_page(client, settings):
     settings.DEBUG = False
     settings.ROOT_URLCONF = "tests.core.urls_office"
     client.raise_request_exception = False
@@ -95,7 +95,7 @@ def test_a_failing_page_gets_the_house_500_page(client, settings):  # type: igno
     assert "Traceback" not in html
 
 
-def test_the_500_page_needs_no_request_and_no_database():  # type: ignore[no-untyped-def]
+def test_the_500_page_needs_no_request_and_no_database():
     # Exactly what django.views.defaults.server_error does; no `db` fixture, so a query would fail.
     html = loader.get_template("500.html").render()
     assert "<h1>服务器出错了</h1>" in html
@@ -105,7 +105,7 @@ def test_the_500_page_needs_no_request_and_no_database():  # type: ignore[no-unt
 # ------------------------------------------------------------------ (b) the generated secret key
 
 
-def test_the_secret_key_is_generated_private_and_kept(tmp_path):  # type: ignore[no-untyped-def]
+def test_the_secret_key_is_generated_private_and_kept(tmp_path):
     data_dir = tmp_path / "var"
     first = ensure_secret_key(data_dir)
     path = data_dir / "secret_key"
@@ -117,13 +117,13 @@ def test_the_secret_key_is_generated_private_and_kept(tmp_path):  # type: ignore
     assert sorted(p.name for p in data_dir.iterdir()) == ["secret_key"]  # no temporary file left behind
 
 
-def test_an_open_data_directory_is_closed(tmp_path):  # type: ignore[no-untyped-def]
+def test_an_open_data_directory_is_closed(tmp_path):
     tmp_path.chmod(0o755)
     ensure_secret_key(tmp_path)
     assert stat.S_IMODE(tmp_path.stat().st_mode) == 0o700
 
 
-def test_a_key_file_others_can_read_is_refused_and_left_alone(tmp_path):  # type: ignore[no-untyped-def]
+def test_a_key_file_others_can_read_is_refused_and_left_alone(tmp_path):
     path = tmp_path / "secret_key"
     path.write_text("k" * 60)
     path.chmod(0o644)
@@ -133,7 +133,7 @@ def test_a_key_file_others_can_read_is_refused_and_left_alone(tmp_path):  # type
     assert path.read_text() == "k" * 60
 
 
-def test_a_key_file_without_a_usable_key_is_refused_and_left_alone(tmp_path):  # type: ignore[no-untyped-def]
+def test_a_key_file_without_a_usable_key_is_refused_and_left_alone(tmp_path):
     path = tmp_path / "secret_key"
     path.write_text("short\n")
     path.chmod(0o600)
@@ -142,7 +142,7 @@ def test_a_key_file_without_a_usable_key_is_refused_and_left_alone(tmp_path):  #
     assert path.read_text() == "short\n"
 
 
-def test_the_command_prints_the_key_of_the_data_directory(tmp_path, capsys):  # type: ignore[no-untyped-def]
+def test_the_command_prints_the_key_of_the_data_directory(tmp_path, capsys):
     call_command("secret_key", data_dir=tmp_path)
     assert capsys.readouterr().out.strip() == (tmp_path / "secret_key").read_text().strip()
 
@@ -204,7 +204,7 @@ def _wait_until_serving(process: subprocess.Popen[bytes], port: int, log: Path, 
     pytest.fail(f"gunicorn did not listen on {port} within {timeout}s:\n{log.read_text()}")
 
 
-def test_gunicorn_serves_the_house_404_and_compressed_far_future_static_files(tmp_path):  # type: ignore[no-untyped-def]
+def test_gunicorn_serves_the_house_404_and_compressed_far_future_static_files(tmp_path):
     env = _env(tmp_path)
     _manage(["migrate", "--noinput"], env)
     _manage(["collectstatic", "--noinput"], env)
@@ -257,7 +257,7 @@ def test_gunicorn_serves_the_house_404_and_compressed_far_future_static_files(tm
     assert f'"GET /static/{hashed_css} HTTP/1.1" 200' in access_log  # access log on stdout
 
 
-def test_serve_stops_its_web_server_worker_and_beat_on_sigterm(tmp_path):  # type: ignore[no-untyped-def]
+def test_serve_stops_its_web_server_worker_and_beat_on_sigterm(tmp_path):
     env = _env(tmp_path)
     _manage(["migrate", "--noinput"], env)
     _manage(["collectstatic", "--noinput", "--verbosity=0"], env)

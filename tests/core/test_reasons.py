@@ -30,7 +30,7 @@ TITLE = "帮忙修理漏水的水龙头"
 
 
 @pytest.fixture
-def english(settings, tmp_path):  # type: ignore[no-untyped-def]
+def english(settings, tmp_path):
     """Serve English from the committed .po (compiled here), not whatever .mo is on disk."""
     target = tmp_path / "locale" / "en" / "LC_MESSAGES"
     target.mkdir(parents=True)
@@ -89,7 +89,7 @@ def test_the_table_covers_every_catalogue_key() -> None:
 
 
 @pytest.mark.parametrize(("code", "params", "zh", "en"), EXPECTED, ids=[f"{r[0]}-{r[1]}" for r in EXPECTED])
-def test_system_reason_renders_in_each_language(english, code, params, zh, en):  # type: ignore[no-untyped-def]
+def test_system_reason_renders_in_each_language(english, code, params, zh, en):
     reason = Reason.system(code, **params)
     # Stored as key and parameters, never as text.
     assert reason.as_fields() == {"reason": "", "reason_code": code, "reason_params": params}
@@ -104,14 +104,14 @@ def test_system_reason_renders_in_each_language(english, code, params, zh, en): 
         assert str(Reason.from_params(reason.as_params())) == zh
 
 
-def test_channel_parameter_is_stored_as_source_text_whatever_the_language(english) -> None:  # type: ignore[no-untyped-def]
+def test_channel_parameter_is_stored_as_source_text_whatever_the_language(english) -> None:
     with translation.override("en"):
         stored = source_text(Channel.PHONE.label)
         assert str(Channel.PHONE.label) == "By phone (entered by staff)"
     assert stored == "电话代点单"
 
 
-def test_typed_reason_is_shown_as_typed_in_every_language(english) -> None:  # type: ignore[no-untyped-def]
+def test_typed_reason_is_shown_as_typed_in_every_language(english) -> None:
     reason = Reason.typed("  老人已住院 ")
     assert reason.as_fields("status_reason") == {
         "status_reason": "老人已住院",
@@ -170,12 +170,12 @@ def test_every_system_reason_in_the_code_is_catalogued_and_every_key_is_used() -
 # ------------------------------------------------------------------ (c) end to end
 
 
-def _events(client, request_id: int, **headers: str) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+def _events(client, request_id: int, **headers: str) -> list[tuple[str, str]]:
     body = client.get(f"/api/v1/requests/{request_id}/", **headers).json()
     return [(e["to_status"], e["reason"]) for e in body["events"]]
 
 
-def _status_reason(client, request_id: int, **headers: str) -> str:  # type: ignore[no-untyped-def]
+def _status_reason(client, request_id: int, **headers: str) -> str:
     return client.get(f"/api/v1/requests/{request_id}/", **headers).json()["status_reason"]
 
 
@@ -187,18 +187,16 @@ def _offer_events(offer_id: int) -> list[tuple[str, str, int | None, str, str]]:
         return [(e.from_status, e.to_status, e.actor_id, e.reason_code, e.display_reason) for e in events]
 
 
-def _offer_of(request_id: int, volunteer) -> Offer:  # type: ignore[no-untyped-def]
+def _offer_of(request_id: int, volunteer) -> Offer:
     return Offer.objects.get(request_id=request_id, volunteer=volunteer)
 
 
-def _english(client):  # type: ignore[no-untyped-def]
+def _english(client):
     client.credentials(HTTP_ACCEPT_LANGUAGE="en")
     return client
 
 
-def test_reasons_written_in_english_sessions_read_in_each_readers_language(  # type: ignore[no-untyped-def]
-    cast, org, api, client, english, mailoutbox
-):
+def test_reasons_written_in_english_sessions_read_in_each_readers_language(cast, org, api, client, english, mailoutbox):
     assert settings.UNRATED_CLOSE_AFTER_DAYS == 7
     User.objects.filter(id=cast.other_volunteer.user_id).update(email="liufang@example.com")
     User.objects.filter(id=cast.volunteer.user_id).update(email="zhangxiaoming@example.com")

@@ -98,7 +98,7 @@ def test_every_viewset_of_the_api_is_scoped_and_only_the_allowed_ones_read_unsco
         assert viewset.get_scoped_queryset is not ScopedViewSet.get_scoped_queryset, prefix
 
 
-def test_a_volunteer_of_township_b_cannot_read_a_request_of_township_a(cast, org, api) -> None:  # type: ignore[no-untyped-def]
+def test_a_volunteer_of_township_b_cannot_read_a_request_of_township_a(cast, org, api) -> None:
     """Through the scoped selector: not found, as if it did not exist, and nothing of it shown."""
     request = submit(requester=cast.resident, village=org["village_a1"], category=org["category"])
     volunteer_b = make_volunteer(township=org["township_b"], village=org["village_b1"], categories=[org["category"]])

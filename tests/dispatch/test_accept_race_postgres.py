@@ -46,7 +46,7 @@ def _wait_for_server_connections_to_close(timeout: float = 10.0) -> None:
         time.sleep(0.05)
 
 
-def test_exactly_n_of_fifty_simultaneous_accepts_win_every_round(  # type: ignore[no-untyped-def]
+def test_exactly_n_of_fifty_simultaneous_accepts_win_every_round(
     require_postgres, transactional_db, live_server, cast, org
 ):
     crowd = [
@@ -76,7 +76,7 @@ def test_exactly_n_of_fifty_simultaneous_accepts_win_every_round(  # type: ignor
         _wait_for_server_connections_to_close()
 
 
-def _one_round(round_number, *, pool, sessions, crowd, cast, org, url) -> None:  # type: ignore[no-untyped-def]
+def _one_round(round_number, *, pool, sessions, crowd, cast, org, url) -> None:
     request = submit_request(
         requester=cast.resident, category=org["category"], village=org["village_a1"], volunteers_needed=NEEDED
     )
@@ -127,7 +127,7 @@ def _one_round(round_number, *, pool, sessions, crowd, cast, org, url) -> None: 
     assert ServiceRequest.objects.filter(id=request.id, volunteers_accepted__gt=NEEDED).count() == 0
 
 
-def test_locking_a_request_leaves_its_station_and_the_station_s_other_requests_free(  # type: ignore[no-untyped-def]
+def test_locking_a_request_leaves_its_station_and_the_station_s_other_requests_free(
     require_postgres, transactional_db, cast, org
 ):
     """The request lock is the request row alone: a FOR UPDATE that also locked the joined

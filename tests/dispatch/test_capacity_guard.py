@@ -16,21 +16,21 @@ from tests.service_requests.factories import submit_request
 
 
 @pytest.fixture
-def offered(cast, org) -> ServiceRequest:  # type: ignore[no-untyped-def]
+def offered(cast, org) -> ServiceRequest:
     request = submit_request(requester=cast.resident, category=org["category"], village=org["village_a1"])
     request_review(request=request, actor=cast.staff_a, accept=True)
     dispatch_directed(request=request, actor=cast.staff_a, volunteers=[cast.volunteer, cast.other_volunteer])
     return ServiceRequest.objects.get(id=request.id)
 
 
-def test_an_acceptance_counts_while_places_remain(cast, offered) -> None:  # type: ignore[no-untyped-def]
+def test_an_acceptance_counts_while_places_remain(cast, offered) -> None:
     with transaction.atomic():
         request = request_record_acceptance(request_id=offered.id, actor=cast.volunteer.user)
 
     assert (request.volunteers_accepted, request.status) == (1, Status.ACCEPTED)
 
 
-def test_the_guard_refuses_an_acceptance_once_every_place_is_taken(cast, offered) -> None:  # type: ignore[no-untyped-def]
+def test_the_guard_refuses_an_acceptance_once_every_place_is_taken(cast, offered) -> None:
     # The moment between a winner's increment and its status change, as a second accept on
     # another connection without the request lock would meet it: offered, and already full.
     ServiceRequest.objects.filter(id=offered.id).update(volunteers_accepted=1)
@@ -45,7 +45,7 @@ def test_the_guard_refuses_an_acceptance_once_every_place_is_taken(cast, offered
     assert RequestEvent.objects.filter(request=offered).count() == events_before
 
 
-def test_the_guard_refuses_an_acceptance_on_a_request_no_longer_offered(cast, offered) -> None:  # type: ignore[no-untyped-def]
+def test_the_guard_refuses_an_acceptance_on_a_request_no_longer_offered(cast, offered) -> None:
     ServiceRequest.objects.filter(id=offered.id).update(status=Status.CANCELLED)
 
     with pytest.raises(Conflict) as excinfo, transaction.atomic():

@@ -72,7 +72,7 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @pytest.fixture(scope="module")
-def celery_worker(django_db_setup, tmp_path_factory) -> Iterator[Worker]:  # type: ignore[no-untyped-def]
+def celery_worker(django_db_setup, tmp_path_factory) -> Iterator[Worker]:
     """One real worker for the module, on the test database and the broker from the settings."""
     broker = settings.CELERY_BROKER_URL
     require(broker.startswith("redis://") and _reachable(broker), "needs Redis: run with REDIS_URL=redis://...")
@@ -139,7 +139,7 @@ def worker(celery_worker: Worker) -> Iterator[Worker]:
     print(f"----- celery worker log during this test -----\n{celery_worker.log(start)}")
 
 
-def test_worker_expires_a_past_offer_and_returns_the_request_to_the_queue(  # type: ignore[no-untyped-def]
+def test_worker_expires_a_past_offer_and_returns_the_request_to_the_queue(
     require_redis, transactional_db, worker, cast, org
 ):
     request = submit_request(requester=cast.resident, category=org["category"], village=org["village_a1"])
@@ -167,9 +167,7 @@ def test_worker_expires_a_past_offer_and_returns_the_request_to_the_queue(  # ty
     assert not Notification.objects.filter(recipient=cast.staff_b, request_id=request.id).exists()
 
 
-def test_worker_leaves_an_offer_that_has_not_expired_alone(  # type: ignore[no-untyped-def]
-    require_redis, transactional_db, worker, cast, org
-):
+def test_worker_leaves_an_offer_that_has_not_expired_alone(require_redis, transactional_db, worker, cast, org):
     request = submit_request(requester=cast.resident, category=org["category"], village=org["village_a1"])
     request_review(request=request, actor=cast.staff_a, accept=True)
     [offer] = dispatch_directed(request=request, actor=cast.staff_a, volunteers=[cast.volunteer])
@@ -182,7 +180,7 @@ def test_worker_leaves_an_offer_that_has_not_expired_alone(  # type: ignore[no-u
     assert not Notification.objects.filter(request_id=request.id, kind=Kind.RETURNED_TO_QUEUE).exists()
 
 
-def test_worker_sends_a_notification_email_once_when_the_task_is_delivered_three_times(  # type: ignore[no-untyped-def]
+def test_worker_sends_a_notification_email_once_when_the_task_is_delivered_three_times(
     require_redis, transactional_db, worker, cast
 ):
     User.objects.filter(id=cast.staff_a.id).update(email="qian@example.org")

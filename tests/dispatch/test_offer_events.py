@@ -35,7 +35,7 @@ ALLOWED_PAIRS = [(a, b) for a, b in ALL_PAIRS if b in OFFER_TRANSITIONS[a]]
 DISALLOWED_PAIRS = [(a, b) for a, b in ALL_PAIRS if b not in OFFER_TRANSITIONS[a]]
 
 
-def _queued(cast, org, *, needed: int = 1) -> ServiceRequest:  # type: ignore[no-untyped-def]
+def _queued(cast, org, *, needed: int = 1) -> ServiceRequest:
     request = submit_request(
         requester=cast.resident, category=org["category"], village=org["village_a1"], volunteers_needed=needed
     )
@@ -53,7 +53,7 @@ def _status(offer: Offer) -> str:
 
 
 @pytest.fixture
-def more_volunteers(org):  # type: ignore[no-untyped-def]
+def more_volunteers(org):
     return [
         make_volunteer(township=org["township_a"], village=org["village_a1"], categories=[org["category"]], name=name)
         for name in ("陈志强", "杨丽")
@@ -61,7 +61,7 @@ def more_volunteers(org):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def offer_in(cast, org):  # type: ignore[no-untyped-def]
+def offer_in(cast, org):
     """``offer_in(status)`` → an offer made by dispatch, then forced into ``status``."""
 
     def make(status: str) -> Offer:
@@ -83,7 +83,7 @@ def test_the_offer_table_has_every_status_and_eight_moves() -> None:
 
 
 @pytest.mark.parametrize(("from_status", "to_status"), ALLOWED_PAIRS)
-def test_allowed_offer_move_writes_exactly_one_event(offer_in, cast, from_status, to_status):  # type: ignore[no-untyped-def]
+def test_allowed_offer_move_writes_exactly_one_event(offer_in, cast, from_status, to_status):
     offer = offer_in(from_status)
     before = set(OfferEvent.objects.values_list("id", flat=True))
     actor = UserFactory(name="钱所长")
@@ -101,7 +101,7 @@ def test_allowed_offer_move_writes_exactly_one_event(offer_in, cast, from_status
 
 
 @pytest.mark.parametrize(("from_status", "to_status"), DISALLOWED_PAIRS)
-def test_disallowed_offer_move_raises_illegal_transition_and_writes_nothing(offer_in, from_status, to_status):  # type: ignore[no-untyped-def]
+def test_disallowed_offer_move_raises_illegal_transition_and_writes_nothing(offer_in, from_status, to_status):
     offer = offer_in(from_status)
     stored_before = Offer.objects.values().get(id=offer.id)
     events_before = OfferEvent.objects.count()
@@ -117,7 +117,7 @@ def test_disallowed_offer_move_raises_illegal_transition_and_writes_nothing(offe
 
 
 @pytest.mark.parametrize(("from_status", "to_status"), DISALLOWED_PAIRS)
-def test_disallowed_bulk_move_raises_illegal_transition_and_writes_nothing(offer_in, from_status, to_status):  # type: ignore[no-untyped-def]
+def test_disallowed_bulk_move_raises_illegal_transition_and_writes_nothing(offer_in, from_status, to_status):
     offer = offer_in(from_status)
     events_before = OfferEvent.objects.count()
 
@@ -129,7 +129,7 @@ def test_disallowed_bulk_move_raises_illegal_transition_and_writes_nothing(offer
     assert OfferEvent.objects.count() == events_before
 
 
-def test_stale_offer_move_raises_stale_status_and_writes_nothing(offer_in, cast):  # type: ignore[no-untyped-def]
+def test_stale_offer_move_raises_stale_status_and_writes_nothing(offer_in, cast):
     offer = offer_in(OS.OFFERED)
     # Someone else accepted it meanwhile; this caller still holds it as offered.
     Offer.objects.filter(id=offer.id).update(status=OS.ACCEPTED)
@@ -144,7 +144,7 @@ def test_stale_offer_move_raises_stale_status_and_writes_nothing(offer_in, cast)
     assert OfferEvent.objects.count() == events_before
 
 
-def test_stale_expected_status_raises_stale_status_and_writes_nothing(offer_in):  # type: ignore[no-untyped-def]
+def test_stale_expected_status_raises_stale_status_and_writes_nothing(offer_in):
     offer = offer_in(OS.EXPIRED)
     events_before = OfferEvent.objects.count()
 
@@ -157,7 +157,7 @@ def test_stale_expected_status_raises_stale_status_and_writes_nothing(offer_in):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_moves_outside_a_transaction_raise_and_change_nothing(cast, org):  # type: ignore[no-untyped-def]
+def test_moves_outside_a_transaction_raise_and_change_nothing(cast, org):
     request = _queued(cast, org)
     offer = dispatch_directed(request=request, actor=cast.staff_a, volunteers=[cast.volunteer])[0]
     assert not connection.in_atomic_block
@@ -181,7 +181,7 @@ def test_moves_outside_a_transaction_raise_and_change_nothing(cast, org):  # typ
 # --- the rows the services write -----------------------------------------------------------------
 
 
-def test_dispatch_writes_one_created_event_per_offer(cast, org):  # type: ignore[no-untyped-def]
+def test_dispatch_writes_one_created_event_per_offer(cast, org):
     request = _queued(cast, org)
 
     offers = dispatch_directed(request=request, actor=cast.staff_a, volunteers=[cast.volunteer, cast.other_volunteer])
@@ -192,7 +192,7 @@ def test_dispatch_writes_one_created_event_per_offer(cast, org):  # type: ignore
     assert OfferEvent.objects.count() == 2
 
 
-def test_accept_and_withdraw_on_full_write_one_event_each_in_one_bulk_insert(cast, org, more_volunteers):  # type: ignore[no-untyped-def]
+def test_accept_and_withdraw_on_full_write_one_event_each_in_one_bulk_insert(cast, org, more_volunteers):
     request = _queued(cast, org)
     volunteers = [cast.volunteer, cast.other_volunteer, *more_volunteers]
     offers = {o.volunteer_id: o for o in dispatch_directed(request=request, actor=cast.staff_a, volunteers=volunteers)}
@@ -217,7 +217,7 @@ def test_accept_and_withdraw_on_full_write_one_event_each_in_one_bulk_insert(cas
     assert OfferEvent.objects.count() == 4 + 4
 
 
-def test_accept_with_places_left_withdraws_nothing(cast, org):  # type: ignore[no-untyped-def]
+def test_accept_with_places_left_withdraws_nothing(cast, org):
     request = _queued(cast, org, needed=2)
     offers = {
         o.volunteer_id: o
@@ -232,7 +232,7 @@ def test_accept_with_places_left_withdraws_nothing(cast, org):  # type: ignore[n
     assert _rows(offers[cast.volunteer.id])[-1] == (OS.OFFERED, OS.ACCEPTED, cast.volunteer.user.id, "")
 
 
-def test_decline_writes_the_typed_reason_as_typed(cast, org):  # type: ignore[no-untyped-def]
+def test_decline_writes_the_typed_reason_as_typed(cast, org):
     request = _queued(cast, org)
     offer = dispatch_directed(request=request, actor=cast.staff_a, volunteers=[cast.volunteer])[0]
 
@@ -251,7 +251,7 @@ def test_decline_writes_the_typed_reason_as_typed(cast, org):  # type: ignore[no
     )
 
 
-def test_expiry_sweep_writes_one_event_per_expired_offer_and_a_second_sweep_none(cast, org, more_volunteers):  # type: ignore[no-untyped-def]
+def test_expiry_sweep_writes_one_event_per_expired_offer_and_a_second_sweep_none(cast, org, more_volunteers):
     first = _queued(cast, org)
     second = _queued(cast, org)
     lapsing = dispatch_directed(
@@ -275,7 +275,7 @@ def test_expiry_sweep_writes_one_event_per_expired_offer_and_a_second_sweep_none
     assert OfferEvent.objects.count() == count
 
 
-def test_check_in_and_complete_write_one_event_each(cast, org):  # type: ignore[no-untyped-def]
+def test_check_in_and_complete_write_one_event_each(cast, org):
     request = _queued(cast, org)
     offer = dispatch_directed(request=request, actor=cast.staff_a, volunteers=[cast.volunteer])[0]
     offer_accept(offer=offer, volunteer=cast.volunteer)
@@ -294,7 +294,7 @@ def test_check_in_and_complete_write_one_event_each(cast, org):  # type: ignore[
     assert _status(offer) == OS.COMPLETED
 
 
-def test_release_writes_the_typed_reason(cast, org):  # type: ignore[no-untyped-def]
+def test_release_writes_the_typed_reason(cast, org):
     request = _queued(cast, org)
     offer = dispatch_directed(request=request, actor=cast.staff_a, volunteers=[cast.volunteer])[0]
     offer_accept(offer=offer, volunteer=cast.volunteer)
@@ -319,7 +319,7 @@ def test_release_writes_the_typed_reason(cast, org):  # type: ignore[no-untyped-
 )
 def test_cancel_withdraws_offered_and_accepted_offers_with_one_event_each(
     cast, org, more_volunteers, who, typed, shown
-):  # type: ignore[no-untyped-def]
+):
     request = _queued(cast, org, needed=2)
     volunteers = [cast.volunteer, cast.other_volunteer, *more_volunteers]
     offers = {o.volunteer_id: o for o in dispatch_directed(request=request, actor=cast.staff_a, volunteers=volunteers)}
@@ -349,7 +349,7 @@ def test_cancel_withdraws_offered_and_accepted_offers_with_one_event_each(
 # --- the request side: the bulk move ------------------------------------------------------------
 
 
-def test_request_move_many_moves_only_rows_still_in_from_status_one_event_each(cast, org):  # type: ignore[no-untyped-def]
+def test_request_move_many_moves_only_rows_still_in_from_status_one_event_each(cast, org):
     requests = [_queued(cast, org) for _ in range(4)]
     # One was cancelled meanwhile; it must be left alone and get no event.
     ServiceRequest.objects.filter(id=requests[2].id).update(status=Status.CANCELLED)
@@ -380,7 +380,7 @@ def test_request_move_many_moves_only_rows_still_in_from_status_one_event_each(c
     assert sorted(new.values_list("request_id", flat=True)) == moved
 
 
-def test_request_move_many_with_no_row_left_moves_nothing(cast, org):  # type: ignore[no-untyped-def]
+def test_request_move_many_with_no_row_left_moves_nothing(cast, org):
     request = _queued(cast, org)
     count = RequestEvent.objects.count()
 

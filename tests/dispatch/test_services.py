@@ -30,13 +30,13 @@ from tests.volunteers.factories import make_volunteer
 
 
 @pytest.fixture
-def third_volunteer(org):  # type: ignore[no-untyped-def]
+def third_volunteer(org):
     return make_volunteer(
         township=org["township_a"], village=org["village_a1"], categories=[org["category"]], name="陈志强"
     )
 
 
-def _queued(cast, org, *, needed: int = 1, urgency: str = "normal") -> ServiceRequest:  # type: ignore[no-untyped-def]
+def _queued(cast, org, *, needed: int = 1, urgency: str = "normal") -> ServiceRequest:
     request = submit_request(
         requester=cast.resident,
         category=org["category"],
@@ -48,7 +48,7 @@ def _queued(cast, org, *, needed: int = 1, urgency: str = "normal") -> ServiceRe
     return request
 
 
-def _offers(request: ServiceRequest, volunteers, actor) -> dict[int, Offer]:  # type: ignore[no-untyped-def]
+def _offers(request: ServiceRequest, volunteers, actor) -> dict[int, Offer]:
     """Dispatch and return the offers keyed by volunteer id."""
     return {o.volunteer_id: o for o in dispatch_directed(request=request, actor=actor, volunteers=list(volunteers))}
 
@@ -69,14 +69,14 @@ def _events(request: ServiceRequest) -> list[tuple[str, str]]:
     return list(RequestEvent.objects.filter(request=request).values_list("from_status", "to_status"))
 
 
-def _kinds(user) -> list[str]:  # type: ignore[no-untyped-def]
+def _kinds(user) -> list[str]:
     return sorted(Notification.objects.filter(recipient=user).values_list("kind", flat=True))
 
 
 # --- 派单 ---------------------------------------------------------------------------------------
 
 
-def test_dispatch_creates_one_offer_per_volunteer_and_marks_the_request_offered(cast, org):  # type: ignore[no-untyped-def]
+def test_dispatch_creates_one_offer_per_volunteer_and_marks_the_request_offered(cast, org):
     request = _queued(cast, org)
 
     offers = _offers(request, [cast.volunteer, cast.other_volunteer], cast.staff_a)
@@ -96,7 +96,7 @@ def test_dispatch_creates_one_offer_per_volunteer_and_marks_the_request_offered(
 
 
 @pytest.mark.parametrize(("urgency", "minutes"), [("normal", 95), ("urgent", 25), ("critical", 7)])
-def test_offer_expiry_follows_the_setting_for_the_request_urgency(cast, org, settings, urgency, minutes):  # type: ignore[no-untyped-def]
+def test_offer_expiry_follows_the_setting_for_the_request_urgency(cast, org, settings, urgency, minutes):
     settings.OFFER_EXPIRY_MINUTES = {"normal": 95, "urgent": 25, "critical": 7}
     request = _queued(cast, org, urgency=urgency)
 
@@ -108,7 +108,7 @@ def test_offer_expiry_follows_the_setting_for_the_request_urgency(cast, org, set
     assert before + timedelta(minutes=minutes) <= stored <= after + timedelta(minutes=minutes)
 
 
-def test_dispatcher_may_set_a_shorter_expiry_than_the_default(cast, org):  # type: ignore[no-untyped-def]
+def test_dispatcher_may_set_a_shorter_expiry_than_the_default(cast, org):
     request = _queued(cast, org)
 
     before = timezone.now()
@@ -124,7 +124,7 @@ def _assert_nothing_dispatched(request: ServiceRequest, status: str) -> None:
     assert Notification.objects.filter(kind="offered").count() == 0
 
 
-def test_dispatch_to_an_unverified_volunteer_is_refused(cast, org):  # type: ignore[no-untyped-def]
+def test_dispatch_to_an_unverified_volunteer_is_refused(cast, org):
     request = _queued(cast, org)
     unverified = make_volunteer(township=org["township_a"], categories=[org["category"]], verified=False)
 
@@ -138,7 +138,7 @@ def test_dispatch_to_an_unverified_volunteer_is_refused(cast, org):  # type: ign
 
 
 @pytest.mark.parametrize("inactive", ["profile", "user"])
-def test_dispatch_to_an_inactive_volunteer_is_refused(cast, org, inactive):  # type: ignore[no-untyped-def]
+def test_dispatch_to_an_inactive_volunteer_is_refused(cast, org, inactive):
     request = _queued(cast, org)
     target = cast.other_volunteer.user if inactive == "user" else cast.other_volunteer
     target.is_active = False
@@ -151,7 +151,7 @@ def test_dispatch_to_an_inactive_volunteer_is_refused(cast, org, inactive):  # t
     _assert_nothing_dispatched(request, Status.QUEUED)
 
 
-def test_dispatch_without_volunteers_is_refused(cast, org):  # type: ignore[no-untyped-def]
+def test_dispatch_without_volunteers_is_refused(cast, org):
     request = _queued(cast, org)
 
     with pytest.raises(DomainError) as excinfo:
@@ -161,7 +161,7 @@ def test_dispatch_without_volunteers_is_refused(cast, org):  # type: ignore[no-u
     _assert_nothing_dispatched(request, Status.QUEUED)
 
 
-def test_dispatch_to_a_volunteer_already_offered_is_refused_for_the_whole_batch(cast, org):  # type: ignore[no-untyped-def]
+def test_dispatch_to_a_volunteer_already_offered_is_refused_for_the_whole_batch(cast, org):
     request = _queued(cast, org)
     first = _offers(request, [cast.volunteer], cast.staff_a)[cast.volunteer.id]
 
@@ -175,7 +175,7 @@ def test_dispatch_to_a_volunteer_already_offered_is_refused_for_the_whole_batch(
     assert _events(request)[-1] == (Status.QUEUED, Status.OFFERED)
 
 
-def test_a_volunteer_who_declined_may_be_offered_again(cast, org):  # type: ignore[no-untyped-def]
+def test_a_volunteer_who_declined_may_be_offered_again(cast, org):
     request = _queued(cast, org)
     first = _offers(request, [cast.volunteer], cast.staff_a)[cast.volunteer.id]
     offer_decline(offer=first, volunteer=cast.volunteer, reason="今天在外地")
@@ -202,7 +202,7 @@ def test_a_volunteer_who_declined_may_be_offered_again(cast, org):  # type: igno
         Status.CANCELLED,
     ],
 )
-def test_dispatch_of_a_request_that_is_not_dispatchable_is_a_conflict(cast, org, status):  # type: ignore[no-untyped-def]
+def test_dispatch_of_a_request_that_is_not_dispatchable_is_a_conflict(cast, org, status):
     request = submit_request(requester=cast.resident, category=org["category"], village=org["village_a1"])
     ServiceRequest.objects.filter(id=request.id).update(status=status)
 
@@ -214,7 +214,7 @@ def test_dispatch_of_a_request_that_is_not_dispatchable_is_a_conflict(cast, org,
 
 
 @pytest.mark.parametrize("status", [Status.QUEUED, Status.OFFERED, Status.ESCALATED])
-def test_dispatch_of_a_queued_offered_or_escalated_request_succeeds(cast, org, status):  # type: ignore[no-untyped-def]
+def test_dispatch_of_a_queued_offered_or_escalated_request_succeeds(cast, org, status):
     request = submit_request(requester=cast.resident, category=org["category"], village=org["village_a1"])
     ServiceRequest.objects.filter(id=request.id).update(status=status)
 
@@ -228,7 +228,7 @@ def test_dispatch_of_a_queued_offered_or_escalated_request_succeeds(cast, org, s
 # --- 接单 -------------------------------------------------------------------------------------
 
 
-def test_two_of_three_offered_volunteers_win_a_two_volunteer_request_and_the_third_is_told(cast, org, third_volunteer):  # type: ignore[no-untyped-def]
+def test_two_of_three_offered_volunteers_win_a_two_volunteer_request_and_the_third_is_told(cast, org, third_volunteer):
     request = _queued(cast, org, needed=2)
     offers = _offers(request, [cast.volunteer, cast.other_volunteer, third_volunteer], cast.staff_a)
 
@@ -272,7 +272,7 @@ def test_two_of_three_offered_volunteers_win_a_two_volunteer_request_and_the_thi
     assert _kinds(cast.resident) == ["accepted", "accepted", "queued", "received"]
 
 
-def test_accepting_the_same_offer_twice_is_a_conflict_and_counts_once(cast, org):  # type: ignore[no-untyped-def]
+def test_accepting_the_same_offer_twice_is_a_conflict_and_counts_once(cast, org):
     request = _queued(cast, org, needed=2)
     offer = _offers(request, [cast.volunteer], cast.staff_a)[cast.volunteer.id]
     offer_accept(offer=offer, volunteer=cast.volunteer)
@@ -284,7 +284,7 @@ def test_accepting_the_same_offer_twice_is_a_conflict_and_counts_once(cast, org)
     assert ServiceRequest.objects.get(id=request.id).volunteers_accepted == 1
 
 
-def test_accepting_an_offer_past_its_expiry_is_refused_even_before_the_sweep(cast, org):  # type: ignore[no-untyped-def]
+def test_accepting_an_offer_past_its_expiry_is_refused_even_before_the_sweep(cast, org):
     request = _queued(cast, org)
     offer = _offers(request, [cast.volunteer], cast.staff_a)[cast.volunteer.id]
     Offer.objects.filter(id=offer.id).update(expires_at=timezone.now() - timedelta(seconds=1))
@@ -301,7 +301,7 @@ def test_accepting_an_offer_past_its_expiry_is_refused_even_before_the_sweep(cas
 # --- 婉拒 -------------------------------------------------------------------------------------
 
 
-def test_declining_while_another_offer_is_live_keeps_the_request_offered(cast, org):  # type: ignore[no-untyped-def]
+def test_declining_while_another_offer_is_live_keeps_the_request_offered(cast, org):
     request = _queued(cast, org)
     offers = _offers(request, [cast.volunteer, cast.other_volunteer], cast.staff_a)
 
@@ -314,7 +314,7 @@ def test_declining_while_another_offer_is_live_keeps_the_request_offered(cast, o
     assert _kinds(cast.staff_a) == ["new_request"]
 
 
-def test_declining_the_last_live_offer_returns_the_request_to_the_queue(cast, org):  # type: ignore[no-untyped-def]
+def test_declining_the_last_live_offer_returns_the_request_to_the_queue(cast, org):
     request = _queued(cast, org)
     offers = _offers(request, [cast.volunteer, cast.other_volunteer], cast.staff_a)
     offer_decline(offer=offers[cast.volunteer.id], volunteer=cast.volunteer)
@@ -327,7 +327,7 @@ def test_declining_the_last_live_offer_returns_the_request_to_the_queue(cast, or
     assert _kinds(cast.station_staff_a1) == ["new_request", "returned_to_queue"]
 
 
-def test_declining_when_the_only_other_offer_is_past_expiry_returns_the_request_to_the_queue(cast, org):  # type: ignore[no-untyped-def]
+def test_declining_when_the_only_other_offer_is_past_expiry_returns_the_request_to_the_queue(cast, org):
     request = _queued(cast, org)
     offers = _offers(request, [cast.volunteer, cast.other_volunteer], cast.staff_a)
     Offer.objects.filter(id=offers[cast.other_volunteer.id].id).update(expires_at=timezone.now() - timedelta(minutes=1))
@@ -337,7 +337,7 @@ def test_declining_when_the_only_other_offer_is_past_expiry_returns_the_request_
     assert _status(request) == Status.QUEUED
 
 
-def test_declining_an_answered_offer_is_a_conflict(cast, org):  # type: ignore[no-untyped-def]
+def test_declining_an_answered_offer_is_a_conflict(cast, org):
     request = _queued(cast, org)
     offer = _offers(request, [cast.volunteer], cast.staff_a)[cast.volunteer.id]
     offer_accept(offer=offer, volunteer=cast.volunteer)
@@ -357,7 +357,7 @@ def _age(offer: Offer, *, minutes: int) -> None:
     Offer.objects.filter(id=offer.id).update(expires_at=timezone.now() - timedelta(minutes=minutes))
 
 
-def test_sweep_expires_only_offers_past_their_expiry(cast, org, third_volunteer):  # type: ignore[no-untyped-def]
+def test_sweep_expires_only_offers_past_their_expiry(cast, org, third_volunteer):
     overdue = _queued(cast, org)
     overdue_offers = _offers(overdue, [cast.volunteer, cast.other_volunteer], cast.staff_a)
     fresh = _queued(cast, org)
@@ -377,7 +377,7 @@ def test_sweep_expires_only_offers_past_their_expiry(cast, org, third_volunteer)
     assert Offer.objects.get(id=fresh_offers[third_volunteer.id].id).status == OfferStatus.OFFERED
 
 
-def test_sweep_run_twice_changes_nothing_the_second_time(cast, org):  # type: ignore[no-untyped-def]
+def test_sweep_run_twice_changes_nothing_the_second_time(cast, org):
     request = _queued(cast, org)
     offer = _offers(request, [cast.volunteer], cast.staff_a)[cast.volunteer.id]
     _age(offer, minutes=5)
@@ -394,7 +394,7 @@ def test_sweep_run_twice_changes_nothing_the_second_time(cast, org):  # type: ig
     assert _status(request) == Status.QUEUED
 
 
-def test_sweep_keeps_the_request_offered_while_a_live_offer_remains(cast, org):  # type: ignore[no-untyped-def]
+def test_sweep_keeps_the_request_offered_while_a_live_offer_remains(cast, org):
     request = _queued(cast, org)
     offers = _offers(request, [cast.volunteer, cast.other_volunteer], cast.staff_a)
     _age(offers[cast.volunteer.id], minutes=1)
@@ -409,7 +409,7 @@ def test_sweep_keeps_the_request_offered_while_a_live_offer_remains(cast, org): 
     assert _events(request)[-1] == (Status.QUEUED, Status.OFFERED)
 
 
-def test_sweep_uses_the_time_it_is_given(cast, org):  # type: ignore[no-untyped-def]
+def test_sweep_uses_the_time_it_is_given(cast, org):
     request = _queued(cast, org)
     offer = _offers(request, [cast.volunteer], cast.staff_a)[cast.volunteer.id]
     expires_at = Offer.objects.get(id=offer.id).expires_at
@@ -419,7 +419,7 @@ def test_sweep_uses_the_time_it_is_given(cast, org):  # type: ignore[no-untyped-
     assert Offer.objects.get(id=offer.id).status == OfferStatus.EXPIRED
 
 
-def test_partly_staffed_request_keeps_its_volunteer_and_goes_back_to_the_queue_for_more(cast, org, third_volunteer):  # type: ignore[no-untyped-def]
+def test_partly_staffed_request_keeps_its_volunteer_and_goes_back_to_the_queue_for_more(cast, org, third_volunteer):
     request = _queued(cast, org, needed=2)
     offers = _offers(request, [cast.volunteer, cast.other_volunteer], cast.staff_a)
     offer_accept(offer=offers[cast.volunteer.id], volunteer=cast.volunteer)
@@ -452,7 +452,7 @@ def test_partly_staffed_request_keeps_its_volunteer_and_goes_back_to_the_queue_f
 # --- 服务: check-in and check-out ----------------------------------------------------------------
 
 
-def _accepted(cast, org, *volunteers, needed: int | None = None) -> tuple[ServiceRequest, dict[int, Offer]]:  # type: ignore[no-untyped-def]
+def _accepted(cast, org, *volunteers, needed: int | None = None) -> tuple[ServiceRequest, dict[int, Offer]]:
     request = _queued(cast, org, needed=needed or len(volunteers))
     offers = _offers(request, volunteers, cast.staff_a)
     for volunteer in volunteers:
@@ -460,7 +460,7 @@ def _accepted(cast, org, *volunteers, needed: int | None = None) -> tuple[Servic
     return request, offers
 
 
-def test_check_in_before_the_request_is_fully_staffed_is_refused(cast, org):  # type: ignore[no-untyped-def]
+def test_check_in_before_the_request_is_fully_staffed_is_refused(cast, org):
     request, offers = _accepted(cast, org, cast.volunteer, needed=2)
 
     with pytest.raises(Conflict) as excinfo:
@@ -472,7 +472,7 @@ def test_check_in_before_the_request_is_fully_staffed_is_refused(cast, org):  # 
     assert _status(request) == Status.OFFERED
 
 
-def test_first_check_in_starts_the_service_and_the_second_joins_it(cast, org):  # type: ignore[no-untyped-def]
+def test_first_check_in_starts_the_service_and_the_second_joins_it(cast, org):
     request, offers = _accepted(cast, org, cast.volunteer, cast.other_volunteer)
 
     before = timezone.now()
@@ -491,7 +491,7 @@ def test_first_check_in_starts_the_service_and_the_second_joins_it(cast, org):  
     assert _kinds(cast.resident).count("in_service") == 1
 
 
-def test_checking_in_twice_is_a_conflict_that_keeps_the_first_check_in_time(cast, org):  # type: ignore[no-untyped-def]
+def test_checking_in_twice_is_a_conflict_that_keeps_the_first_check_in_time(cast, org):
     _request, offers = _accepted(cast, org, cast.volunteer)
     offer_check_in(offer=offers[cast.volunteer.id], volunteer=cast.volunteer)
     first_check_in = Offer.objects.get(id=offers[cast.volunteer.id].id).checked_in_at
@@ -517,11 +517,11 @@ def test_checking_in_twice_is_a_conflict_that_keeps_the_first_check_in_time(cast
         (timedelta(hours=2, minutes=15), Decimal("2.5")),
     ],
 )
-def test_round_to_half_hour_rounds_half_up_in_half_hour_steps(duration, hours) -> None:  # type: ignore[no-untyped-def]
+def test_round_to_half_hour_rounds_half_up_in_half_hour_steps(duration, hours) -> None:
     assert round_to_half_hour(duration.total_seconds()) == hours
 
 
-def test_complete_before_check_in_is_refused(cast, org):  # type: ignore[no-untyped-def]
+def test_complete_before_check_in_is_refused(cast, org):
     request, offers = _accepted(cast, org, cast.volunteer)
 
     with pytest.raises(Conflict) as excinfo:
@@ -540,7 +540,7 @@ def test_complete_before_check_in_is_refused(cast, org):  # type: ignore[no-unty
         (timedelta(hours=2, minutes=15, seconds=5), Decimal("2.5")),
     ],
 )
-def test_complete_records_hours_from_check_in_to_check_out(cast, org, served, hours):  # type: ignore[no-untyped-def]
+def test_complete_records_hours_from_check_in_to_check_out(cast, org, served, hours):
     request, offers = _accepted(cast, org, cast.volunteer)
     offer = offers[cast.volunteer.id]
     offer_check_in(offer=offer, volunteer=cast.volunteer)
@@ -557,7 +557,7 @@ def test_complete_records_hours_from_check_in_to_check_out(cast, org, served, ho
     assert _status(request) == Status.COMPLETED
 
 
-def test_request_completes_only_when_every_holder_has_checked_out(cast, org):  # type: ignore[no-untyped-def]
+def test_request_completes_only_when_every_holder_has_checked_out(cast, org):
     request, offers = _accepted(cast, org, cast.volunteer, cast.other_volunteer)
     first, second = offers[cast.volunteer.id], offers[cast.other_volunteer.id]
     offer_check_in(offer=first, volunteer=cast.volunteer)
@@ -587,7 +587,7 @@ def test_request_completes_only_when_every_holder_has_checked_out(cast, org):  #
 
 
 @pytest.mark.parametrize("reason", ["", "  "])
-def test_release_without_a_reason_is_refused(cast, org, reason):  # type: ignore[no-untyped-def]
+def test_release_without_a_reason_is_refused(cast, org, reason):
     request, offers = _accepted(cast, org, cast.volunteer)
 
     with pytest.raises(DomainError) as excinfo:
@@ -599,7 +599,7 @@ def test_release_without_a_reason_is_refused(cast, org, reason):  # type: ignore
     assert (stored.status, stored.volunteers_accepted) == (Status.ACCEPTED, 1)
 
 
-def test_release_of_a_fully_staffed_request_frees_the_place_and_returns_it_to_the_queue(cast, org):  # type: ignore[no-untyped-def]
+def test_release_of_a_fully_staffed_request_frees_the_place_and_returns_it_to_the_queue(cast, org):
     request, offers = _accepted(cast, org, cast.volunteer, cast.other_volunteer)
 
     offer_release(offer=offers[cast.other_volunteer.id], volunteer=cast.other_volunteer, reason="家中老人突发疾病")
@@ -621,7 +621,7 @@ def test_release_of_a_fully_staffed_request_frees_the_place_and_returns_it_to_th
     assert stored.can_be_dispatched is True
 
 
-def test_release_while_other_offers_are_live_keeps_the_request_offered(cast, org, third_volunteer):  # type: ignore[no-untyped-def]
+def test_release_while_other_offers_are_live_keeps_the_request_offered(cast, org, third_volunteer):
     request = _queued(cast, org, needed=2)
     offers = _offers(request, [cast.volunteer, cast.other_volunteer, third_volunteer], cast.staff_a)
     offer_accept(offer=offers[cast.volunteer.id], volunteer=cast.volunteer)
@@ -639,7 +639,7 @@ def test_release_while_other_offers_are_live_keeps_the_request_offered(cast, org
     assert _status(request) == Status.ACCEPTED
 
 
-def test_release_of_the_only_holder_with_no_live_offers_returns_a_partly_staffed_request_to_the_queue(cast, org):  # type: ignore[no-untyped-def]
+def test_release_of_the_only_holder_with_no_live_offers_returns_a_partly_staffed_request_to_the_queue(cast, org):
     request = _queued(cast, org, needed=2)
     offers = _offers(request, [cast.volunteer, cast.other_volunteer], cast.staff_a)
     offer_accept(offer=offers[cast.volunteer.id], volunteer=cast.volunteer)
@@ -652,7 +652,7 @@ def test_release_of_the_only_holder_with_no_live_offers_returns_a_partly_staffed
     assert (stored.status, stored.volunteers_accepted) == (Status.QUEUED, 0)
 
 
-def test_release_after_check_in_is_a_conflict(cast, org):  # type: ignore[no-untyped-def]
+def test_release_after_check_in_is_a_conflict(cast, org):
     request, offers = _accepted(cast, org, cast.volunteer)
     offer_check_in(offer=offers[cast.volunteer.id], volunteer=cast.volunteer)
 
@@ -669,7 +669,7 @@ def test_release_after_check_in_is_a_conflict(cast, org):  # type: ignore[no-unt
 # --- 取消 ---------------------------------------------------------------------------------------
 
 
-def test_cancel_withdraws_open_offers_and_tells_their_volunteers(cast, org, third_volunteer):  # type: ignore[no-untyped-def]
+def test_cancel_withdraws_open_offers_and_tells_their_volunteers(cast, org, third_volunteer):
     request = _queued(cast, org, needed=2)
     offers = _offers(request, [cast.volunteer, cast.other_volunteer, third_volunteer], cast.staff_a)
     offer_accept(offer=offers[cast.volunteer.id], volunteer=cast.volunteer)
@@ -700,7 +700,7 @@ def test_cancel_withdraws_open_offers_and_tells_their_volunteers(cast, org, thir
     assert excinfo.value.code == "offer_closed"
 
 
-def test_cancel_by_staff_tells_the_resident_and_uses_a_default_reason(cast, org):  # type: ignore[no-untyped-def]
+def test_cancel_by_staff_tells_the_resident_and_uses_a_default_reason(cast, org):
     request = _queued(cast, org)
 
     request_cancel(request=request, actor=cast.staff_a, reason="  ")
@@ -713,7 +713,7 @@ def test_cancel_by_staff_tells_the_resident_and_uses_a_default_reason(cast, org)
 
 
 @pytest.mark.parametrize("status", [Status.IN_SERVICE, Status.COMPLETED, Status.CLOSED, Status.REJECTED])
-def test_cancel_after_service_began_or_ended_is_a_conflict(cast, org, status):  # type: ignore[no-untyped-def]
+def test_cancel_after_service_began_or_ended_is_a_conflict(cast, org, status):
     request = _queued(cast, org)
     ServiceRequest.objects.filter(id=request.id).update(status=status)
     events_before = _events(request)
@@ -746,13 +746,13 @@ SEES_CONTACT = {
 
 
 @pytest.mark.parametrize(("offer_status", "request_status"), list(itertools.product(OfferStatus.values, Status.values)))
-def test_volunteer_sees_contact_only_while_holding_a_place_on_an_active_request(offer_status, request_status) -> None:  # type: ignore[no-untyped-def]
+def test_volunteer_sees_contact_only_while_holding_a_place_on_an_active_request(offer_status, request_status) -> None:
     offer = Offer(status=offer_status, request=ServiceRequest(status=request_status))
 
     assert volunteer_sees_contact(offer=offer) is ((offer_status, request_status) in SEES_CONTACT)
 
 
-def test_volunteer_keeps_seeing_contact_while_a_partly_staffed_request_is_requeued(cast, org):  # type: ignore[no-untyped-def]
+def test_volunteer_keeps_seeing_contact_while_a_partly_staffed_request_is_requeued(cast, org):
     request = _queued(cast, org, needed=2)
     offers = _offers(request, [cast.volunteer, cast.other_volunteer], cast.staff_a)
     offer_accept(offer=offers[cast.volunteer.id], volunteer=cast.volunteer)

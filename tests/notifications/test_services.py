@@ -27,11 +27,11 @@ PARAMS = {"title": "帮忙修理漏水的水龙头"}
 
 
 @pytest.fixture
-def published(monkeypatch) -> list[tuple]:  # type: ignore[no-untyped-def]
+def published(monkeypatch) -> list[tuple]:
     """Every publish of the deliver_email task, instead of sending it to a broker."""
     calls: list[tuple] = []
 
-    def record(args=None, **kwargs):  # type: ignore[no-untyped-def]
+    def record(args=None, **kwargs):
         calls.append(tuple(args or ()))
 
     monkeypatch.setattr(deliver_email, "apply_async", record)
@@ -39,16 +39,16 @@ def published(monkeypatch) -> list[tuple]:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def with_email():  # type: ignore[no-untyped-def]
+def with_email():
     return UserFactory(name="王秀兰", email="wangxiulan@example.com")
 
 
 @pytest.fixture
-def without_email():  # type: ignore[no-untyped-def]
+def without_email():
     return UserFactory(name="周建国", email="")
 
 
-def _pending_for(user, *, request_id: int = 42) -> Notification:  # type: ignore[no-untyped-def]
+def _pending_for(user, *, request_id: int = 42) -> Notification:
     (row,) = notify(recipient_ids=[user.id], kind=Kind.RECEIVED, request_id=request_id, params=PARAMS)
     return row
 
@@ -56,7 +56,7 @@ def _pending_for(user, *, request_id: int = 42) -> Notification:  # type: ignore
 # --- notify ----------------------------------------------------------------------------------------
 
 
-def test_notify_writes_one_row_per_distinct_recipient(with_email, without_email, published):  # type: ignore[no-untyped-def]
+def test_notify_writes_one_row_per_distinct_recipient(with_email, without_email, published):
     rows = notify(
         recipient_ids=[without_email.id, with_email.id, without_email.id, with_email.id],
         kind=Kind.QUEUED,
@@ -75,12 +75,12 @@ def test_notify_writes_one_row_per_distinct_recipient(with_email, without_email,
     )
 
 
-def test_notify_without_recipients_writes_nothing(published):  # type: ignore[no-untyped-def]
+def test_notify_without_recipients_writes_nothing(published):
     assert notify(recipient_ids=[], kind=Kind.QUEUED, request_id=7, params=PARAMS) == []
     assert Notification.objects.count() == 0
 
 
-def test_notify_marks_the_email_pending_only_for_users_with_an_address(with_email, without_email, published):  # type: ignore[no-untyped-def]
+def test_notify_marks_the_email_pending_only_for_users_with_an_address(with_email, without_email, published):
     notify(recipient_ids=[with_email.id, without_email.id], kind=Kind.QUEUED, request_id=7, params=PARAMS)
 
     assert dict(Notification.objects.values_list("recipient_id", "email_status")) == {
@@ -92,7 +92,7 @@ def test_notify_marks_the_email_pending_only_for_users_with_an_address(with_emai
 
 def test_notify_enqueues_the_email_only_after_commit(
     with_email, without_email, published, django_capture_on_commit_callbacks
-):  # type: ignore[no-untyped-def]
+):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         notify(recipient_ids=[with_email.id, without_email.id], kind=Kind.QUEUED, request_id=7, params=PARAMS)
         assert published == []
@@ -104,7 +104,7 @@ def test_notify_enqueues_the_email_only_after_commit(
 
 def test_notify_in_a_rolled_back_transaction_enqueues_nothing(
     with_email, published, django_capture_on_commit_callbacks
-):  # type: ignore[no-untyped-def]
+):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         try:
             with transaction.atomic():
@@ -120,8 +120,8 @@ def test_notify_in_a_rolled_back_transaction_enqueues_nothing(
 
 def test_notify_when_the_broker_is_down_keeps_the_row_for_the_sweep(
     with_email, monkeypatch, caplog, django_capture_on_commit_callbacks
-):  # type: ignore[no-untyped-def]
-    def broker_down(*args, **kwargs):  # type: ignore[no-untyped-def]
+):
+    def broker_down(*args, **kwargs):
         raise ConnectionRefusedError("broker unreachable")
 
     monkeypatch.setattr(deliver_email, "apply_async", broker_down)
@@ -139,7 +139,7 @@ def test_notify_when_the_broker_is_down_keeps_the_row_for_the_sweep(
 # --- delivery ----------------------------------------------------------------------------------------
 
 
-def test_deliver_email_sends_exactly_one_mail_even_when_called_twice(with_email, published, mailoutbox):  # type: ignore[no-untyped-def]
+def test_deliver_email_sends_exactly_one_mail_even_when_called_twice(with_email, published, mailoutbox):
     row = _pending_for(with_email)
     before = timezone.now()
 
@@ -156,7 +156,7 @@ def test_deliver_email_sends_exactly_one_mail_even_when_called_twice(with_email,
     assert stored.email_sent_at >= before
 
 
-def test_deliver_email_for_a_user_without_address_sends_nothing(without_email, published, mailoutbox):  # type: ignore[no-untyped-def]
+def test_deliver_email_for_a_user_without_address_sends_nothing(without_email, published, mailoutbox):
     row = _pending_for(without_email)
 
     assert notification_deliver_email(notification_id=row.id) is False
@@ -166,16 +166,16 @@ def test_deliver_email_for_a_user_without_address_sends_nothing(without_email, p
     assert (stored.email_status, stored.email_attempts) == (EmailStatus.NONE, 0)
 
 
-def test_deliver_email_of_an_unknown_notification_does_nothing(mailoutbox):  # type: ignore[no-untyped-def]
+def test_deliver_email_of_an_unknown_notification_does_nothing(mailoutbox):
     assert notification_deliver_email(notification_id=987654) is False
     assert mailoutbox == []
 
 
 @pytest.fixture
-def failing_mail(monkeypatch) -> list[str]:  # type: ignore[no-untyped-def]
+def failing_mail(monkeypatch) -> list[str]:
     attempts: list[str] = []
 
-    def send_mail(**kwargs):  # type: ignore[no-untyped-def]
+    def send_mail(**kwargs):
         attempts.append(kwargs["recipient_list"][0])
         raise smtplib.SMTPServerDisconnected("mail server went away")
 
@@ -185,7 +185,7 @@ def failing_mail(monkeypatch) -> list[str]:  # type: ignore[no-untyped-def]
 
 def test_failed_send_is_retried_up_to_the_attempt_limit_and_then_left_failed(
     with_email, published, failing_mail, monkeypatch, mailoutbox
-):  # type: ignore[no-untyped-def]
+):
     row = _pending_for(with_email)
 
     results = [notification_deliver_email(notification_id=row.id) for _ in range(MAX_EMAIL_ATTEMPTS + 2)]
@@ -201,12 +201,12 @@ def test_failed_send_is_retried_up_to_the_attempt_limit_and_then_left_failed(
     assert mailoutbox == []
 
 
-def test_failed_send_succeeds_on_the_next_attempt(with_email, published, monkeypatch, mailoutbox):  # type: ignore[no-untyped-def]
+def test_failed_send_succeeds_on_the_next_attempt(with_email, published, monkeypatch, mailoutbox):
     row = _pending_for(with_email)
     real_send_mail = notification_services.send_mail
     outcomes = iter([smtplib.SMTPServerDisconnected("mail server went away"), None])
 
-    def flaky(**kwargs):  # type: ignore[no-untyped-def]
+    def flaky(**kwargs):
         error = next(outcomes)
         if error is not None:
             raise error
@@ -228,7 +228,7 @@ def test_failed_send_succeeds_on_the_next_attempt(with_email, published, monkeyp
 
 def test_redeliver_pending_reenqueues_only_old_pending_failed_and_stuck_rows(
     with_email, published, settings, django_capture_on_commit_callbacks
-):  # type: ignore[no-untyped-def]
+):
     settings.NOTIFICATION_REDELIVER_AFTER_SECONDS = 120
     now = timezone.now()
 
@@ -278,7 +278,7 @@ def test_redeliver_pending_reenqueues_only_old_pending_failed_and_stuck_rows(
 
 def test_redeliver_pending_with_nothing_to_do_enqueues_nothing(
     with_email, published, django_capture_on_commit_callbacks
-):  # type: ignore[no-untyped-def]
+):
     _pending_for(with_email)
     published.clear()
 
@@ -302,7 +302,7 @@ FULL_PARAMS = {
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
 @pytest.mark.parametrize("kind", Kind.values)
 @pytest.mark.parametrize("params", [FULL_PARAMS, {}], ids=["full", "empty"])
-def test_every_kind_renders_in_both_languages_without_missing_values(language, kind, params) -> None:  # type: ignore[no-untyped-def]
+def test_every_kind_renders_in_both_languages_without_missing_values(language, kind, params) -> None:
     with translation.override(language):
         title, body = render(kind, params, 42)
         expected_title = str(Kind(kind).label)
@@ -324,7 +324,7 @@ def test_every_kind_renders_in_both_languages_without_missing_values(language, k
         (Kind.CANCELLED, "工单 #42「帮忙修理漏水的水龙头」已取消：超出服务范围"),
     ],
 )
-def test_messages_in_chinese_carry_their_parameters(kind, body) -> None:  # type: ignore[no-untyped-def]
+def test_messages_in_chinese_carry_their_parameters(kind, body) -> None:
     with translation.override("zh-hans"):
         assert render(kind, FULL_PARAMS, 42) == (str(Kind(kind).label), body)
 

@@ -200,7 +200,7 @@ def test_reimporting_a_corrected_csv_replaces_the_coordinates(tmp_path: Path) ->
 
 def test_org_subtree_of_a_township_office_is_the_office_and_its_stations_in_one_query(
     django_assert_num_queries,
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     _load()
     office = OrgNode.objects.get(kind=OrgNode.Kind.TOWNSHIP_OFFICE, place__name="桃园街道")
     expected = {office.id} | set(

@@ -16,7 +16,7 @@ from tests.service_requests.factories import event_rows, submit_request
 
 
 @pytest.fixture
-def completed(cast, org) -> ServiceRequest:  # type: ignore[no-untyped-def]
+def completed(cast, org) -> ServiceRequest:
     """A request served by the cast's volunteer, through the real services."""
     request = submit_request(requester=cast.resident, category=org["category"], village=org["village_a1"])
     request_review(request=request, actor=cast.staff_a, accept=True)
@@ -35,7 +35,7 @@ def _status(request: ServiceRequest) -> str:
 
 
 @pytest.mark.parametrize("score", [0, 6, -1])
-def test_score_outside_one_to_five_is_refused(cast, completed, score):  # type: ignore[no-untyped-def]
+def test_score_outside_one_to_five_is_refused(cast, completed, score):
     with pytest.raises(DomainError) as excinfo:
         rating_submit(request=completed, actor=cast.resident, score=score, tags=[])
 
@@ -45,14 +45,14 @@ def test_score_outside_one_to_five_is_refused(cast, completed, score):  # type: 
 
 
 @pytest.mark.parametrize("score", [1, 5])
-def test_scores_one_and_five_are_accepted(cast, completed, score):  # type: ignore[no-untyped-def]
+def test_scores_one_and_five_are_accepted(cast, completed, score):
     rating = rating_submit(request=completed, actor=cast.resident, score=score, tags=[])
 
     assert Rating.objects.get(request=completed).score == score
     assert rating.score == score
 
 
-def test_unknown_tag_is_refused_and_named(cast, completed):  # type: ignore[no-untyped-def]
+def test_unknown_tag_is_refused_and_named(cast, completed):
     with pytest.raises(DomainError) as excinfo:
         rating_submit(request=completed, actor=cast.resident, score=4, tags=["friendly", "rude", "lazy"])
 
@@ -62,7 +62,7 @@ def test_unknown_tag_is_refused_and_named(cast, completed):  # type: ignore[no-u
     assert _status(completed) == Status.COMPLETED
 
 
-def test_rating_stores_score_tags_once_each_and_comment(cast, completed):  # type: ignore[no-untyped-def]
+def test_rating_stores_score_tags_once_each_and_comment(cast, completed):
     rating = rating_submit(
         request=completed,
         actor=cast.resident,
@@ -81,7 +81,7 @@ def test_rating_stores_score_tags_once_each_and_comment(cast, completed):  # typ
     assert stored.rated_by == cast.resident
 
 
-def test_a_request_is_rated_only_once(cast, completed):  # type: ignore[no-untyped-def]
+def test_a_request_is_rated_only_once(cast, completed):
     rating_submit(request=completed, actor=cast.resident, score=5, tags=[])
 
     with pytest.raises(Conflict) as excinfo:
@@ -97,7 +97,7 @@ def test_a_request_is_rated_only_once(cast, completed):  # type: ignore[no-untyp
 @pytest.mark.parametrize(
     "status", [Status.SUBMITTED, Status.QUEUED, Status.ACCEPTED, Status.IN_SERVICE, Status.CANCELLED]
 )
-def test_rating_before_completion_is_a_conflict(cast, org, status):  # type: ignore[no-untyped-def]
+def test_rating_before_completion_is_a_conflict(cast, org, status):
     request = submit_request(requester=cast.resident, category=org["category"], village=org["village_a1"])
     ServiceRequest.objects.filter(id=request.id).update(status=status)
 
@@ -109,7 +109,7 @@ def test_rating_before_completion_is_a_conflict(cast, org, status):  # type: ign
     assert _status(request) == status
 
 
-def test_an_unrated_request_closed_automatically_can_no_longer_be_rated(cast, completed):  # type: ignore[no-untyped-def]
+def test_an_unrated_request_closed_automatically_can_no_longer_be_rated(cast, completed):
     ServiceRequest.objects.filter(id=completed.id).update(status=Status.CLOSED)
 
     with pytest.raises(Conflict) as excinfo:
@@ -119,14 +119,14 @@ def test_an_unrated_request_closed_automatically_can_no_longer_be_rated(cast, co
     assert Rating.objects.count() == 0
 
 
-def test_rating_by_the_requester_is_not_on_behalf(cast, completed):  # type: ignore[no-untyped-def]
+def test_rating_by_the_requester_is_not_on_behalf(cast, completed):
     rating = rating_submit(request=completed, actor=cast.resident, score=5, tags=[])
 
     assert Rating.objects.get(id=rating.id).on_behalf is False
 
 
 @pytest.mark.parametrize("rater", ["staff_a", "station_staff_a1", "dispatcher"])
-def test_rating_by_staff_after_a_follow_up_call_is_on_behalf(cast, completed, rater):  # type: ignore[no-untyped-def]
+def test_rating_by_staff_after_a_follow_up_call_is_on_behalf(cast, completed, rater):
     staff = getattr(cast, rater)
 
     rating = rating_submit(request=completed, actor=staff, score=3, tags=[Tag.PATIENT], comment="回访：老人表示满意")
@@ -135,7 +135,7 @@ def test_rating_by_staff_after_a_follow_up_call_is_on_behalf(cast, completed, ra
     assert (stored.on_behalf, stored.rated_by) == (True, staff)
 
 
-def test_rating_moves_the_request_completed_then_rated_then_closed(cast, completed):  # type: ignore[no-untyped-def]
+def test_rating_moves_the_request_completed_then_rated_then_closed(cast, completed):
     rating_submit(request=completed, actor=cast.resident, score=5, tags=[])
 
     assert _status(completed) == Status.CLOSED

@@ -13,11 +13,11 @@ from tests.service_requests.factories import event_rows, submit_request
 
 
 @pytest.fixture
-def sla(settings):  # type: ignore[no-untyped-def]
+def sla(settings):
     settings.ESCALATE_AFTER_MINUTES = {"normal": 24 * 60, "urgent": 120, "critical": 30}
 
 
-def _queued(cast, org, *, urgency: str, age: timedelta) -> ServiceRequest:  # type: ignore[no-untyped-def]
+def _queued(cast, org, *, urgency: str, age: timedelta) -> ServiceRequest:
     request = submit_request(
         requester=cast.resident, category=org["category"], village=org["village_a1"], urgency=urgency
     )
@@ -26,7 +26,7 @@ def _queued(cast, org, *, urgency: str, age: timedelta) -> ServiceRequest:  # ty
     return ServiceRequest.objects.get(id=request.id)
 
 
-def test_overdue_queued_requests_escalate_by_urgency_and_the_centre_is_told(cast, org, sla):  # type: ignore[no-untyped-def]
+def test_overdue_queued_requests_escalate_by_urgency_and_the_centre_is_told(cast, org, sla):
     urgent_late = _queued(cast, org, urgency="urgent", age=timedelta(minutes=121))
     urgent_in_time = _queued(cast, org, urgency="urgent", age=timedelta(minutes=119))
     critical_late = _queued(cast, org, urgency="critical", age=timedelta(minutes=31))
@@ -47,7 +47,7 @@ def test_overdue_queued_requests_escalate_by_urgency_and_the_centre_is_told(cast
     )
 
 
-def test_escalation_runs_once_and_leaves_requests_out_with_volunteers_alone(cast, org, sla):  # type: ignore[no-untyped-def]
+def test_escalation_runs_once_and_leaves_requests_out_with_volunteers_alone(cast, org, sla):
     late = _queued(cast, org, urgency="critical", age=timedelta(hours=5))
     out = _queued(cast, org, urgency="critical", age=timedelta(hours=5))
     ServiceRequest.objects.filter(id=out.id).update(status=S.OFFERED)
@@ -58,7 +58,7 @@ def test_escalation_runs_once_and_leaves_requests_out_with_volunteers_alone(cast
     assert RequestEvent.objects.filter(request=late, to_status=S.ESCALATED).count() == 1
 
 
-def test_the_centre_dispatches_an_escalated_request(cast, org, api, sla):  # type: ignore[no-untyped-def]
+def test_the_centre_dispatches_an_escalated_request(cast, org, api, sla):
     late = _queued(cast, org, urgency="critical", age=timedelta(hours=1))
     requests_escalate_overdue()
 

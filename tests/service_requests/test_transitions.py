@@ -46,7 +46,7 @@ DISALLOWED_PAIRS = [(a, b) for a, b in ALL_PAIRS if b not in EXPECTED_TABLE[a]]
 
 
 @pytest.fixture
-def request_in(org):  # type: ignore[no-untyped-def]
+def request_in(org):
     """``request_in(status)`` → a request forced into ``status`` with no events of its own."""
     requester = UserFactory(name="王秀兰")
 
@@ -67,7 +67,7 @@ def test_transition_table_is_exactly_the_documented_one() -> None:
 
 
 @pytest.mark.parametrize(("from_status", "to_status"), DISALLOWED_PAIRS)
-def test_disallowed_transition_raises_illegal_transition_and_changes_nothing(request_in, from_status, to_status):  # type: ignore[no-untyped-def]
+def test_disallowed_transition_raises_illegal_transition_and_changes_nothing(request_in, from_status, to_status):
     request = request_in(from_status)
     before = ServiceRequest.objects.values().get(id=request.id)
     actor = UserFactory()
@@ -83,7 +83,7 @@ def test_disallowed_transition_raises_illegal_transition_and_changes_nothing(req
 
 
 @pytest.mark.parametrize(("from_status", "to_status"), ALLOWED_PAIRS)
-def test_allowed_transition_updates_status_and_writes_exactly_one_event(request_in, from_status, to_status):  # type: ignore[no-untyped-def]
+def test_allowed_transition_updates_status_and_writes_exactly_one_event(request_in, from_status, to_status):
     request = request_in(from_status)
     actor = UserFactory(name="钱所长")
     before = timezone.now()
@@ -98,7 +98,7 @@ def test_allowed_transition_updates_status_and_writes_exactly_one_event(request_
     assert event_rows(request) == [(from_status, to_status, actor.id, "按流程处理")]
 
 
-def test_transition_with_stale_expected_status_raises_stale_status_and_changes_nothing(request_in):  # type: ignore[no-untyped-def]
+def test_transition_with_stale_expected_status_raises_stale_status_and_changes_nothing(request_in):
     request = request_in(S.SUBMITTED)
     # Someone else accepted it into the queue meanwhile; this caller still believes it is submitted.
     ServiceRequest.objects.filter(id=request.id).update(status=S.QUEUED)
@@ -114,7 +114,7 @@ def test_transition_with_stale_expected_status_raises_stale_status_and_changes_n
     assert RequestEvent.objects.filter(request=request).count() == 0
 
 
-def test_transition_with_stale_in_memory_status_raises_stale_status(request_in):  # type: ignore[no-untyped-def]
+def test_transition_with_stale_in_memory_status_raises_stale_status(request_in):
     request = request_in(S.SUBMITTED)
     ServiceRequest.objects.filter(id=request.id).update(status=S.CANCELLED)
 
@@ -126,7 +126,7 @@ def test_transition_with_stale_in_memory_status_raises_stale_status(request_in):
     assert RequestEvent.objects.filter(request=request).count() == 0
 
 
-def test_transition_applies_extra_field_updates_with_the_status(request_in):  # type: ignore[no-untyped-def]
+def test_transition_applies_extra_field_updates_with_the_status(request_in):
     request = request_in(S.SUBMITTED)
 
     transition(
@@ -144,7 +144,7 @@ def test_transition_applies_extra_field_updates_with_the_status(request_in):  # 
 # --- 点单: routing and auto-accept ---------------------------------------------------------
 
 
-def _kinds(user) -> list[str]:  # type: ignore[no-untyped-def]
+def _kinds(user) -> list[str]:
     return sorted(Notification.objects.filter(recipient=user).values_list("kind", flat=True))
 
 
@@ -152,7 +152,7 @@ def _events(request: ServiceRequest) -> list[tuple[str, str, int | None]]:
     return list(RequestEvent.objects.filter(request=request).values_list("from_status", "to_status", "actor"))
 
 
-def test_submit_routes_a_village_with_a_station_to_that_station(cast, org):  # type: ignore[no-untyped-def]
+def test_submit_routes_a_village_with_a_station_to_that_station(cast, org):
     request = submit_request(requester=cast.resident, category=org["category"], village=org["village_a2"])
 
     assert request.station == org["station_a2"]
@@ -168,7 +168,7 @@ def test_submit_routes_a_village_with_a_station_to_that_station(cast, org):  # t
     assert _kinds(cast.dispatcher) == []
 
 
-def test_submit_routes_a_village_without_a_station_to_its_township_office(cast, org):  # type: ignore[no-untyped-def]
+def test_submit_routes_a_village_without_a_station_to_its_township_office(cast, org):
     stationless = Place.objects.create(name="西后村", kind=Place.Kind.VILLAGE, parent=org["township_a"])
 
     request = submit_request(requester=cast.resident, category=org["category"], village=stationless)
@@ -179,7 +179,7 @@ def test_submit_routes_a_village_without_a_station_to_its_township_office(cast, 
     assert _kinds(cast.station_staff_a1) == []
 
 
-def test_submit_refuses_a_township_as_the_village(cast, org):  # type: ignore[no-untyped-def]
+def test_submit_refuses_a_township_as_the_village(cast, org):
     with pytest.raises(DomainError) as excinfo:
         submit_request(requester=cast.resident, category=org["category"], village=org["township_a"])
 
@@ -187,7 +187,7 @@ def test_submit_refuses_a_township_as_the_village(cast, org):  # type: ignore[no
     assert ServiceRequest.objects.count() == 0
 
 
-def test_submit_refuses_an_inactive_category(cast, org):  # type: ignore[no-untyped-def]
+def test_submit_refuses_an_inactive_category(cast, org):
     org["category"].is_active = False
     org["category"].save()
 
@@ -198,7 +198,7 @@ def test_submit_refuses_an_inactive_category(cast, org):  # type: ignore[no-unty
     assert ServiceRequest.objects.count() == 0
 
 
-def test_submit_in_auto_accept_category_goes_straight_to_queued_with_both_events(cast, org):  # type: ignore[no-untyped-def]
+def test_submit_in_auto_accept_category_goes_straight_to_queued_with_both_events(cast, org):
     org["category"].auto_accept = True
     org["category"].save()
 
@@ -221,7 +221,7 @@ def test_submit_in_auto_accept_category_goes_straight_to_queued_with_both_events
 # --- 审核 -----------------------------------------------------------------------------------
 
 
-def test_review_accept_queues_the_request_and_tells_the_resident(cast, org):  # type: ignore[no-untyped-def]
+def test_review_accept_queues_the_request_and_tells_the_resident(cast, org):
     request = submit_request(requester=cast.resident, category=org["category"], village=org["village_a1"])
 
     request_review(request=request, actor=cast.staff_a, accept=True)
@@ -232,7 +232,7 @@ def test_review_accept_queues_the_request_and_tells_the_resident(cast, org):  # 
 
 
 @pytest.mark.parametrize("reason", ["", "   "])
-def test_review_reject_without_a_reason_is_refused(cast, org, reason):  # type: ignore[no-untyped-def]
+def test_review_reject_without_a_reason_is_refused(cast, org, reason):
     request = submit_request(requester=cast.resident, category=org["category"], village=org["village_a1"])
 
     with pytest.raises(DomainError) as excinfo:
@@ -244,7 +244,7 @@ def test_review_reject_without_a_reason_is_refused(cast, org, reason):  # type: 
     assert _kinds(cast.resident) == ["received"]
 
 
-def test_review_reject_records_the_reason_the_resident_sees(cast, org):  # type: ignore[no-untyped-def]
+def test_review_reject_records_the_reason_the_resident_sees(cast, org):
     request = submit_request(requester=cast.resident, category=org["category"], village=org["village_a1"])
 
     request_review(request=request, actor=cast.staff_a, accept=False, reason="超出志愿服务范围，请联系物业")
@@ -262,7 +262,7 @@ def test_review_reject_records_the_reason_the_resident_sees(cast, org):  # type:
     assert body == f"很抱歉，您的需求 #{request.id}「{request.title}」未能受理：超出志愿服务范围，请联系物业"
 
 
-def test_review_of_an_already_reviewed_request_is_a_conflict(cast, org):  # type: ignore[no-untyped-def]
+def test_review_of_an_already_reviewed_request_is_a_conflict(cast, org):
     request = submit_request(requester=cast.resident, category=org["category"], village=org["village_a1"])
     request_review(request=request, actor=cast.staff_a, accept=True)
     stale_copy = ServiceRequest.objects.get(id=request.id)
@@ -279,7 +279,7 @@ def test_review_of_an_already_reviewed_request_is_a_conflict(cast, org):  # type
 # --- automatic close of unrated requests ---------------------------------------------------
 
 
-def test_close_unrated_closes_only_completed_requests_older_than_the_setting(cast, org, settings):  # type: ignore[no-untyped-def]
+def test_close_unrated_closes_only_completed_requests_older_than_the_setting(cast, org, settings):
     settings.UNRATED_CLOSE_AFTER_DAYS = 7
     now = timezone.now()
 
@@ -311,7 +311,7 @@ def test_close_unrated_closes_only_completed_requests_older_than_the_setting(cas
     assert RequestEvent.objects.filter(to_status=S.CLOSED).count() == 2
 
 
-def test_close_unrated_honours_a_changed_period(cast, org, settings):  # type: ignore[no-untyped-def]
+def test_close_unrated_honours_a_changed_period(cast, org, settings):
     settings.UNRATED_CLOSE_AFTER_DAYS = 2
     now = timezone.now()
     request = submit_request(requester=cast.resident, category=org["category"], village=org["village_a1"])
@@ -331,7 +331,7 @@ def test_close_unrated_honours_a_changed_period(cast, org, settings):  # type: i
     ],
     ids=["ended", "whole-window-past", "start-only-past"],
 )
-def test_submit_refuses_a_desired_window_that_is_already_over(cast, org, window):  # type: ignore[no-untyped-def]
+def test_submit_refuses_a_desired_window_that_is_already_over(cast, org, window):
     from apps.service_requests.services import RequestInput, request_submit
 
     now = timezone.now()
@@ -352,7 +352,7 @@ def test_submit_refuses_a_desired_window_that_is_already_over(cast, org, window)
     assert ServiceRequest.objects.count() == 0
 
 
-def test_submit_accepts_a_window_that_has_begun_but_not_ended(cast, org):  # type: ignore[no-untyped-def]
+def test_submit_accepts_a_window_that_has_begun_but_not_ended(cast, org):
     from apps.service_requests.services import RequestInput, request_submit
 
     now = timezone.now()

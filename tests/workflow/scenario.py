@@ -196,7 +196,7 @@ def db_state() -> dict[str, Any]:
     }
 
 
-def error_body(response) -> dict:  # type: ignore[no-untyped-def]
+def error_body(response) -> dict:
     """The JSON error body, checked for the shape every error shares."""
     assert response["Content-Type"].startswith("application/json"), response.content
     body = response.json()

@@ -34,7 +34,7 @@ HUGE_ID = 2**70  # far beyond a 64-bit id
 
 
 @pytest.fixture
-def world(cast, org) -> World:  # type: ignore[no-untyped-def]
+def world(cast, org) -> World:
     return build_world(cast, org)
 
 
@@ -52,7 +52,7 @@ def _resolve(changes: dict | Callable[[World], dict], world: World) -> dict:
     return changes(world) if callable(changes) else changes
 
 
-def assert_invalid(response, fields: list[str], before: dict) -> None:  # type: ignore[no-untyped-def]
+def assert_invalid(response, fields: list[str], before: dict) -> None:
     """400 ``invalid``, ``errors`` naming exactly ``fields`` with a message each, nothing changed."""
     assert response.status_code == 400, response.content
     body = error_body(response)
@@ -63,7 +63,7 @@ def assert_invalid(response, fields: list[str], before: dict) -> None:  # type: 
     assert db_state() == before
 
 
-def assert_refused(response, status_code: int, code: str, detail: str | None, before: dict) -> None:  # type: ignore[no-untyped-def]
+def assert_refused(response, status_code: int, code: str, detail: str | None, before: dict) -> None:
     """A refusal by a rule or a state: its status, code and message, no field errors, nothing changed."""
     assert response.status_code == status_code, response.content
     body = error_body(response)
@@ -143,7 +143,7 @@ CREATE_CASES = [
 
 
 @pytest.mark.parametrize(("changes", "fields"), CREATE_CASES)
-def test_a_request_with_bad_input_is_refused_with_the_fields_named(world, api, org, changes, fields):  # type: ignore[no-untyped-def]
+def test_a_request_with_bad_input_is_refused_with_the_fields_named(world, api, org, changes, fields):
     payload = _apply(request_payload(category=org["category"], village=org["village_a1"]), _resolve(changes, world))
     before = db_state()
 
@@ -161,7 +161,7 @@ def test_a_request_with_bad_input_is_refused_with_the_fields_named(world, api, o
         pytest.param({"extra": {"nested": ["\ud83d"]}}, id="in-an-unknown-nested-key"),
     ],
 )
-def test_a_lone_surrogate_anywhere_in_the_body_is_refused_as_unparseable(world, api, org, changes):  # type: ignore[no-untyped-def]
+def test_a_lone_surrogate_anywhere_in_the_body_is_refused_as_unparseable(world, api, org, changes):
     """Valid JSON (``"\\ud800"``) but no UTF-8 text: saving it, or echoing it in an error, would be a 500."""
     payload = _apply(request_payload(category=org["category"], village=org["village_a1"]), changes)
     before = db_state()
@@ -172,7 +172,7 @@ def test_a_lone_surrogate_anywhere_in_the_body_is_refused_as_unparseable(world, 
     assert_refused(response, 400, "parse_error", "提交的内容含有无效字符。", before)
 
 
-def test_a_request_at_every_length_limit_is_accepted(world, api, org):  # type: ignore[no-untyped-def]
+def test_a_request_at_every_length_limit_is_accepted(world, api, org):
     payload = request_payload(
         category=org["category"],
         village=org["village_a1"],
@@ -213,7 +213,7 @@ def _on_behalf_payload(world: World, **changes: Any) -> dict:
         pytest.param({"title": "修" * 81, "channel": "fax"}, ["title", "channel"], id="two-fields-wrong"),
     ],
 )
-def test_an_on_behalf_request_with_bad_input_is_refused_with_the_fields_named(world, api, changes, fields):  # type: ignore[no-untyped-def]
+def test_an_on_behalf_request_with_bad_input_is_refused_with_the_fields_named(world, api, changes, fields):
     before = db_state()
     response = api(world.cast.staff_a).post(
         "/api/v1/requests/on-behalf/", _on_behalf_payload(world, **changes), format="json"
@@ -225,7 +225,7 @@ def test_an_on_behalf_request_with_bad_input_is_refused_with_the_fields_named(wo
     ("actor", "village"),
     [("staff_a", "village_b1"), ("station_staff_a1", "village_a2"), ("staff_b", "village_a1")],
 )
-def test_an_on_behalf_request_for_a_village_outside_the_staff_area_is_refused(world, api, actor, village):  # type: ignore[no-untyped-def]
+def test_an_on_behalf_request_for_a_village_outside_the_staff_area_is_refused(world, api, actor, village):
     before = db_state()
     response = api(actor_user(world.cast, actor)).post(
         "/api/v1/requests/on-behalf/", _on_behalf_payload(world, village=world.org[village].id), format="json"
@@ -248,14 +248,14 @@ def test_an_on_behalf_request_for_a_village_outside_the_staff_area_is_refused(wo
         pytest.param({"decision": "reject", "reason": "原" * 501}, ["reason"], id="reason-501-chars"),
     ],
 )
-def test_a_review_with_bad_input_is_refused_with_the_fields_named(world, api, body, fields):  # type: ignore[no-untyped-def]
+def test_a_review_with_bad_input_is_refused_with_the_fields_named(world, api, body, fields):
     before = db_state()
     response = api(world.cast.staff_a).post(f"/api/v1/requests/{world.request.id}/review/", body, format="json")
     assert_invalid(response, fields, before)
 
 
 @pytest.mark.parametrize("reason", [MISSING, "", "   "])
-def test_a_rejection_without_a_reason_is_refused(world, api, reason):  # type: ignore[no-untyped-def]
+def test_a_rejection_without_a_reason_is_refused(world, api, reason):
     before = db_state()
     response = api(world.cast.staff_a).post(
         f"/api/v1/requests/{world.request.id}/review/",
@@ -288,7 +288,7 @@ def _many_ids(world: World) -> dict:
         pytest.param({"expires_in_minutes": "soon"}, ["expires_in_minutes"], id="expiry-not-a-number"),
     ],
 )
-def test_a_dispatch_with_bad_input_is_refused_with_the_fields_named(world, api, changes, fields):  # type: ignore[no-untyped-def]
+def test_a_dispatch_with_bad_input_is_refused_with_the_fields_named(world, api, changes, fields):
     advance(world, "queued")
     body = _apply({"volunteer_ids": [world.cast.volunteer.id]}, _resolve(changes, world))
     before = db_state()
@@ -343,7 +343,7 @@ def _unverified(world: World) -> list[int]:
         ),
     ],
 )
-def test_a_dispatch_to_volunteers_out_of_scope_or_unavailable_is_refused(world, api, actor, ids, code, detail):  # type: ignore[no-untyped-def]
+def test_a_dispatch_to_volunteers_out_of_scope_or_unavailable_is_refused(world, api, actor, ids, code, detail):
     advance(world, "queued")
     volunteer_ids = ids(world)
     before = db_state()
@@ -359,7 +359,7 @@ def test_a_dispatch_to_volunteers_out_of_scope_or_unavailable_is_refused(world, 
         assert response.json()["detail"] == "以下志愿者不存在或不在您的服务范围内：" + ", ".join(map(str, out_of_scope))
 
 
-def test_a_dispatch_to_a_volunteer_already_offered_is_refused(world, api):  # type: ignore[no-untyped-def]
+def test_a_dispatch_to_a_volunteer_already_offered_is_refused(world, api):
     advance(world, "offered")
     before = db_state()
     response = api(world.cast.staff_a).post(
@@ -378,7 +378,7 @@ def test_a_dispatch_to_a_volunteer_already_offered_is_refused(world, api):  # ty
         pytest.param({"reason": None}, ["reason"], id="reason-null"),
     ],
 )
-def test_a_cancellation_with_bad_input_is_refused_with_the_fields_named(world, api, body, fields):  # type: ignore[no-untyped-def]
+def test_a_cancellation_with_bad_input_is_refused_with_the_fields_named(world, api, body, fields):
     advance(world, "offered")
     before = db_state()
     response = api(world.cast.resident).post(f"/api/v1/requests/{world.request.id}/cancel/", body, format="json")
@@ -408,7 +408,7 @@ def test_a_cancellation_with_bad_input_is_refused_with_the_fields_named(world, a
         ),
     ],
 )
-def test_a_rating_with_bad_input_is_refused_with_the_fields_named(world, api, body, fields):  # type: ignore[no-untyped-def]
+def test_a_rating_with_bad_input_is_refused_with_the_fields_named(world, api, body, fields):
     advance(world, "completed")
     before = db_state()
     response = api(world.cast.resident).post(f"/api/v1/requests/{world.request.id}/rate/", body, format="json")
@@ -432,7 +432,7 @@ def test_a_rating_with_bad_input_is_refused_with_the_fields_named(world, api, bo
         pytest.param("accepted", "release", {"reason": "急" * 501}, ["reason"], id="release-reason-501-chars"),
     ],
 )
-def test_a_volunteer_answer_with_bad_input_is_refused_with_the_fields_named(world, api, stage, action, body, fields):  # type: ignore[no-untyped-def]
+def test_a_volunteer_answer_with_bad_input_is_refused_with_the_fields_named(world, api, stage, action, body, fields):
     advance(world, stage)
     before = db_state()
     response = api(world.cast.volunteer).post(f"/api/v1/offers/{world.offer.id}/{action}/", body, format="json")
@@ -575,7 +575,7 @@ TRANSITIONS = [
 @pytest.mark.parametrize(("stage", "setup", "actor", "url", "action", "body", "code", "detail"), TRANSITIONS)
 def test_an_action_the_current_state_does_not_allow_is_a_conflict(
     world, api, stage, setup, actor, url, action, body, code, detail
-):  # type: ignore[no-untyped-def]
+):
     advance(world, stage)
     if setup:
         setup(world)
@@ -622,7 +622,7 @@ def test_an_action_the_current_state_does_not_allow_is_a_conflict(
         ("resident", "post", "/api/v1/notifications/{id}/read/", None),
     ],
 )
-def test_an_unknown_id_is_not_found(world, api, actor, method, path, body, bad_id):  # type: ignore[no-untyped-def]
+def test_an_unknown_id_is_not_found(world, api, actor, method, path, body, bad_id):
     advance(world, "offered")
     client = api(actor_user(world.cast, actor))
     before = db_state()
@@ -651,14 +651,14 @@ def test_an_unknown_id_is_not_found(world, api, actor, method, path, body, bad_i
         pytest.param(lambda w: {"phone": w.cast.resident.phone, "password": "nope"}, ["phone"], id="wrong-password"),
     ],
 )
-def test_a_log_in_with_bad_input_is_refused_with_the_fields_named(world, api, body, fields):  # type: ignore[no-untyped-def]
+def test_a_log_in_with_bad_input_is_refused_with_the_fields_named(world, api, body, fields):
     cache.clear()  # the login throttle counts in the cache
     before = db_state()
     response = api().post("/api/v1/auth/token/", _resolve(body, world), format="json")
     assert_invalid(response, fields, before)
 
 
-def test_log_in_attempts_past_the_limit_are_throttled(world, api):  # type: ignore[no-untyped-def]
+def test_log_in_attempts_past_the_limit_are_throttled(world, api):
     cache.clear()
     body = {"phone": world.cast.resident.phone, "password": "nope"}
     codes = [api().post("/api/v1/auth/token/", body, format="json").status_code for _ in range(11)]
@@ -705,7 +705,7 @@ BAD_BODIES = [
 @pytest.mark.parametrize(("stage", "actor", "path"), BODY_ENDPOINTS)
 def test_a_body_that_is_not_a_json_object_is_refused_cleanly(
     world, api, stage, actor, path, raw, content_type, status_code, code
-):  # type: ignore[no-untyped-def]
+):
     cache.clear()
     advance(world, stage)
     url = path.format(request=world.request.id, offer=world.offer.id if world.offer else 0)
@@ -755,7 +755,7 @@ def test_a_body_that_is_not_a_json_object_is_refused_cleanly(
         ("staff_a", "/api/v1/volunteers/?verified=1", 400, ["verified"]),
     ],
 )
-def test_a_bad_list_query_is_refused_cleanly(world, api, actor, query, status_code, fields):  # type: ignore[no-untyped-def]
+def test_a_bad_list_query_is_refused_cleanly(world, api, actor, query, status_code, fields):
     response = api(actor_user(world.cast, actor)).get(query)
 
     assert response.status_code == status_code, response.content
@@ -767,7 +767,7 @@ def test_a_bad_list_query_is_refused_cleanly(world, api, actor, query, status_co
         assert sorted(body["errors"]) == fields
 
 
-def test_well_formed_list_queries_still_narrow_the_list(world, api, org):  # type: ignore[no-untyped-def]
+def test_well_formed_list_queries_still_narrow_the_list(world, api, org):
     """The bounds on ids and times refuse only what no row could match."""
     dispatcher = api(world.cast.dispatcher)
 
@@ -794,7 +794,7 @@ def test_well_formed_list_queries_still_narrow_the_list(world, api, org):  # typ
     )
 
 
-def test_list_queries_found_by_the_fuzzer_are_answered_as_documented(world, api, org):  # type: ignore[no-untyped-def]
+def test_list_queries_found_by_the_fuzzer_are_answered_as_documented(world, api, org):
     """Cases tests/workflow/test_api_fuzz.py found, each once a 500 or an answer the schema does not document."""
     dispatcher = api(world.cast.dispatcher)
     everything = [world.request_b.id, world.resident_a2.id, world.request.id]
@@ -820,7 +820,7 @@ def test_list_queries_found_by_the_fuzzer_are_answered_as_documented(world, api,
 @pytest.mark.parametrize(
     "path", ["/api/v1/requests/1.5/", "/api/v1/offers/1/accept/more/", "/api/v1/no-such-thing/", "/api/nothing/"]
 )
-def test_an_api_url_that_no_route_matches_is_a_json_not_found(world, api, method, path):  # type: ignore[no-untyped-def]
+def test_an_api_url_that_no_route_matches_is_a_json_not_found(world, api, method, path):
     """Django's own 404 page was HTML, which the schema documents nowhere (found by the fuzzer)."""
     client = api(world.cast.resident)
     response = client.get(path) if method == "get" else client.post(path, {}, format="json")
@@ -829,7 +829,7 @@ def test_an_api_url_that_no_route_matches_is_a_json_not_found(world, api, method
     assert error_body(response) == NOT_FOUND
 
 
-def test_a_page_that_no_route_matches_is_still_an_html_not_found(world, client):  # type: ignore[no-untyped-def]
+def test_a_page_that_no_route_matches_is_still_an_html_not_found(world, client):
     response = client.get("/no-such-page/")
 
     assert response.status_code == 404

@@ -69,7 +69,7 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", WSGIHandler(
 
 
 @pytest.fixture
-def keep_connection():  # type: ignore[no-untyped-def]
+def keep_connection():
     """The app runs as plain WSGI, not through Django's test client, so the request signals would
     close the database connection, and with it the test's transaction, after every request."""
     request_started.disconnect(close_old_connections)
@@ -80,7 +80,7 @@ def keep_connection():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(params=ROLES)
-def fuzz_world(request, cast, org, keep_connection) -> dict:  # type: ignore[no-untyped-def]
+def fuzz_world(request, cast, org, keep_connection) -> dict:
     """The cast, requests in several states, offers and notifications to aim at, and the role's token."""
     cache.clear()  # the log-in throttle counts in the cache
     world = advance(build_world(cast, org), "offered")
@@ -110,11 +110,11 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _negative_at(case, location: ParameterLocation) -> bool:  # type: ignore[no-untyped-def]
+def _negative_at(case, location: ParameterLocation) -> bool:
     return case.meta is not None and case.meta.is_negative_at(location)
 
 
-def aim_at_real_rows(case, data, world: dict) -> None:  # type: ignore[no-untyped-def]
+def aim_at_real_rows(case, data, world: dict) -> None:
     """In about half the examples, swap the generated ids for ids of rows that exist (and made-up
     phone numbers, coordinates and credentials for real ones), so that requests get past the
     lookups into the code behind them. A part of the request generated to be invalid is left as it is."""
@@ -143,7 +143,7 @@ def aim_at_real_rows(case, data, world: dict) -> None:  # type: ignore[no-untype
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 @schema.parametrize()
 @schema.given(data=st.data())
-def test_the_api_answers_every_input_as_its_schema_says(case, data, fuzz_world):  # type: ignore[no-untyped-def]
+def test_the_api_answers_every_input_as_its_schema_says(case, data, fuzz_world):
     aim_at_real_rows(case, data, fuzz_world)
     excluded = [] if case.media_type in (None, "application/json") else [schemathesis.checks.negative_data_rejection]
     case.call_and_validate(headers=fuzz_world["headers"], excluded_checks=excluded)

@@ -16,11 +16,11 @@ def _events(request_id: int) -> list[tuple[str, str]]:
     return list(RequestEvent.objects.filter(request_id=request_id).values_list("from_status", "to_status"))
 
 
-def _kinds(user) -> list[str]:  # type: ignore[no-untyped-def]
+def _kinds(user) -> list[str]:
     return sorted(Notification.objects.filter(recipient=user).values_list("kind", flat=True))
 
 
-def test_request_goes_through_the_whole_loop(cast, org, api):  # type: ignore[no-untyped-def]
+def test_request_goes_through_the_whole_loop(cast, org, api):
     resident, staff = api(cast.resident), api(cast.staff_a)
     second = make_volunteer(township=org["township_a"], village=org["village_a2"], categories=[org["category"]])
 

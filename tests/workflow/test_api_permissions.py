@@ -111,15 +111,15 @@ VOLUNTEER_KEYS = {
 
 
 @pytest.fixture
-def world(cast, org) -> World:  # type: ignore[no-untyped-def]
+def world(cast, org) -> World:
     return build_world(cast, org, other_field=True)
 
 
-def _client(api, world: World, actor: str):  # type: ignore[no-untyped-def]
+def _client(api, world: World, actor: str):
     return api(actor_user(world.cast, actor))
 
 
-def _assert_refused(response, status_code: int, body: dict, before: dict) -> None:  # type: ignore[no-untyped-def]
+def _assert_refused(response, status_code: int, body: dict, before: dict) -> None:
     """A refusal: the exact status and error body, nothing of the request in it, nothing changed."""
     assert response.status_code == status_code, response.content
     assert error_body(response) == body
@@ -161,7 +161,7 @@ REQUESTS_SEEN = {
 
 
 @pytest.mark.parametrize("actor", ACTORS)
-def test_requests_list_shows_exactly_the_requests_in_the_users_scope(world, api, actor):  # type: ignore[no-untyped-def]
+def test_requests_list_shows_exactly_the_requests_in_the_users_scope(world, api, actor):
     advance(world, "accepted")  # the volunteers hold offers on it, and still do not see it here
     response = _client(api, world, actor).get("/api/v1/requests/")
 
@@ -181,7 +181,7 @@ def test_requests_list_shows_exactly_the_requests_in_the_users_scope(world, api,
 
 
 @pytest.mark.parametrize("actor", ACTORS)
-def test_request_detail_is_shown_only_to_its_requester_and_the_staff_of_its_area(world, api, actor):  # type: ignore[no-untyped-def]
+def test_request_detail_is_shown_only_to_its_requester_and_the_staff_of_its_area(world, api, actor):
     advance(world, "accepted")
     before = db_state()
     response = _client(api, world, actor).get(f"/api/v1/requests/{world.request.id}/")
@@ -212,7 +212,7 @@ REQUEST_TEXTS = {
 
 @pytest.mark.parametrize("target", list(REQUEST_TEXTS))
 @pytest.mark.parametrize("actor", ACTORS)
-def test_a_requests_detail_is_shown_exactly_to_those_who_list_it(world, api, actor, target):  # type: ignore[no-untyped-def]
+def test_a_requests_detail_is_shown_exactly_to_those_who_list_it(world, api, actor, target):
     """Township, village and field alike: a request's detail answers whoever lists it, and no one else."""
     request = getattr(world, target)
     before = db_state()
@@ -235,7 +235,7 @@ def test_a_requests_detail_is_shown_exactly_to_those_who_list_it(world, api, act
 
 
 @pytest.mark.parametrize("actor", ACTORS)
-def test_every_signed_in_user_may_submit_a_request_as_themselves(world, api, org, actor):  # type: ignore[no-untyped-def]
+def test_every_signed_in_user_may_submit_a_request_as_themselves(world, api, org, actor):
     before = db_state()
     response = _client(api, world, actor).post(
         "/api/v1/requests/", request_payload(category=org["category"], village=org["village_a1"]), format="json"
@@ -267,7 +267,7 @@ ON_BEHALF_REFUSALS: dict[str, tuple[int, dict]] = {
 
 
 @pytest.mark.parametrize("actor", ACTORS)
-def test_only_staff_of_the_area_may_submit_on_a_residents_behalf(world, api, org, actor):  # type: ignore[no-untyped-def]
+def test_only_staff_of_the_area_may_submit_on_a_residents_behalf(world, api, org, actor):
     payload = request_payload(
         category=org["category"],
         village=org["village_a1"],
@@ -303,7 +303,7 @@ ON_BEHALF_ELSEWHERE = {
 
 @pytest.mark.parametrize(("category", "village"), list(ON_BEHALF_ELSEWHERE))
 @pytest.mark.parametrize("actor", ACTORS)
-def test_on_behalf_follows_the_staff_area_by_place_and_field(world, api, org, actor, category, village):  # type: ignore[no-untyped-def]
+def test_on_behalf_follows_the_staff_area_by_place_and_field(world, api, org, actor, category, village):
     payload = request_payload(
         category=org[category],
         village=org[village],
@@ -335,7 +335,7 @@ def test_on_behalf_follows_the_staff_area_by_place_and_field(world, api, org, ac
 
 
 @pytest.mark.parametrize("actor", ACTORS)
-def test_only_staff_of_the_area_may_review_a_request(world, api, actor):  # type: ignore[no-untyped-def]
+def test_only_staff_of_the_area_may_review_a_request(world, api, actor):
     before = db_state()
     response = _client(api, world, actor).post(
         f"/api/v1/requests/{world.request.id}/review/", {"decision": "accept"}, format="json"
@@ -352,7 +352,7 @@ def test_only_staff_of_the_area_may_review_a_request(world, api, actor):  # type
 
 
 @pytest.mark.parametrize("actor", ACTORS)
-def test_only_staff_of_the_area_may_dispatch_a_request(world, api, actor):  # type: ignore[no-untyped-def]
+def test_only_staff_of_the_area_may_dispatch_a_request(world, api, actor):
     advance(world, "queued")
     before = db_state()
     response = _client(api, world, actor).post(
@@ -375,7 +375,7 @@ def test_only_staff_of_the_area_may_dispatch_a_request(world, api, actor):  # ty
 
 @pytest.mark.parametrize("target", ["request_b", "request_env"])
 @pytest.mark.parametrize("actor", ACTORS)
-def test_staff_review_the_requests_of_township_b_by_place_and_field(world, api, actor, target):  # type: ignore[no-untyped-def]
+def test_staff_review_the_requests_of_township_b_by_place_and_field(world, api, actor, target):
     """码头村 has a request in each field: its office reviews both, the sub-centre only the one of its field."""
     request = getattr(world, target)
     before = db_state()
@@ -405,7 +405,7 @@ def test_staff_review_the_requests_of_township_b_by_place_and_field(world, api, 
         (["volunteer", "volunteer_env"], ["volunteer_env"]),  # not one of another field, even in township B
     ],
 )
-def test_the_sub_centre_dispatches_to_the_volunteers_of_its_field_city_wide(world, api, volunteers, refused):  # type: ignore[no-untyped-def]
+def test_the_sub_centre_dispatches_to_the_volunteers_of_its_field_city_wide(world, api, volunteers, refused):
     advance(world, "queued")
     chosen = [_volunteer(world, name) for name in volunteers]
     before = db_state()
@@ -428,7 +428,7 @@ def test_the_sub_centre_dispatches_to_the_volunteers_of_its_field_city_wide(worl
 
 
 @pytest.mark.parametrize("actor", ACTORS)
-def test_only_the_requester_and_staff_of_the_area_may_cancel_a_request(world, api, actor):  # type: ignore[no-untyped-def]
+def test_only_the_requester_and_staff_of_the_area_may_cancel_a_request(world, api, actor):
     advance(world, "offered")
     before = db_state()
     response = _client(api, world, actor).post(
@@ -449,7 +449,7 @@ def test_only_the_requester_and_staff_of_the_area_may_cancel_a_request(world, ap
 
 
 @pytest.mark.parametrize("actor", ACTORS)
-def test_only_the_requester_and_staff_of_the_area_may_rate_a_request(world, api, actor):  # type: ignore[no-untyped-def]
+def test_only_the_requester_and_staff_of_the_area_may_rate_a_request(world, api, actor):
     advance(world, "completed")
     before = db_state()
     response = _client(api, world, actor).post(
@@ -468,7 +468,7 @@ def test_only_the_requester_and_staff_of_the_area_may_rate_a_request(world, api,
     assert ServiceRequest.objects.get(id=world.request.id).status == "closed"
 
 
-def test_a_staff_member_may_submit_and_follow_their_own_request_outside_their_area(world, api, org):  # type: ignore[no-untyped-def]
+def test_a_staff_member_may_submit_and_follow_their_own_request_outside_their_area(world, api, org):
     """Staff are residents too: staff B ordering a service at home in township A sees, cancels
     and rates it as its requester, but may not review it (township A's office does)."""
     staff_b = api(world.cast.staff_b)
@@ -497,7 +497,7 @@ def test_a_staff_member_may_submit_and_follow_their_own_request_outside_their_ar
 
 
 @pytest.fixture
-def offers_everywhere(world):  # type: ignore[no-untyped-def]
+def offers_everywhere(world):
     """Offers on both townships: ``request`` to the two volunteers of A, ``request_b`` to B's, and
     ``request_env`` (the other field) to B's volunteer of that field."""
     advance(world, "offered")
@@ -526,7 +526,7 @@ OFFERS_SEEN = {
 
 
 @pytest.mark.parametrize("actor", ACTORS)
-def test_offers_list_shows_a_volunteer_their_own_and_staff_those_of_their_area(world, api, offers_everywhere, actor):  # type: ignore[no-untyped-def]
+def test_offers_list_shows_a_volunteer_their_own_and_staff_those_of_their_area(world, api, offers_everywhere, actor):
     response = _client(api, world, actor).get("/api/v1/offers/")
 
     if actor == "anonymous":
@@ -546,7 +546,7 @@ OFFER_VIEWERS = {"volunteer", *MANAGERS}
 
 
 @pytest.mark.parametrize("actor", ACTORS)
-def test_an_offer_is_shown_only_to_its_volunteer_and_the_staff_of_its_area(world, api, actor):  # type: ignore[no-untyped-def]
+def test_an_offer_is_shown_only_to_its_volunteer_and_the_staff_of_its_area(world, api, actor):
     advance(world, "offered")
     before = db_state()
     response = _client(api, world, actor).get(f"/api/v1/offers/{world.offer.id}/")
@@ -569,7 +569,7 @@ def test_an_offer_is_shown_only_to_its_volunteer_and_the_staff_of_its_area(world
 
 @pytest.mark.parametrize("target", ["offer", "other_offer", "offer_b", "offer_env"])
 @pytest.mark.parametrize("actor", ACTORS)
-def test_each_offers_detail_is_shown_exactly_to_those_who_list_it(world, api, offers_everywhere, actor, target):  # type: ignore[no-untyped-def]
+def test_each_offers_detail_is_shown_exactly_to_those_who_list_it(world, api, offers_everywhere, actor, target):
     offer = offers_everywhere[target]
     before = db_state()
     response = _client(api, world, actor).get(f"/api/v1/offers/{offer.id}/")
@@ -595,7 +595,7 @@ OFFER_ACTIONS = {
 
 @pytest.mark.parametrize("action", list(OFFER_ACTIONS))
 @pytest.mark.parametrize("actor", ACTORS)
-def test_only_the_invited_volunteer_may_answer_and_carry_out_an_offer(world, api, actor, action):  # type: ignore[no-untyped-def]
+def test_only_the_invited_volunteer_may_answer_and_carry_out_an_offer(world, api, actor, action):
     stage, body, after = OFFER_ACTIONS[action]
     advance(world, stage)
     before = db_state()
@@ -622,7 +622,7 @@ def test_only_the_invited_volunteer_may_answer_and_carry_out_an_offer(world, api
 # ---------------------------------------------------------------------------------------------
 
 
-def _volunteer_views(api, world: World, volunteer) -> list:  # type: ignore[no-untyped-def]
+def _volunteer_views(api, world: World, volunteer) -> list:
     """Every GET answer the volunteer can obtain that might mention the request."""
     client = api(volunteer)
     offer = world.offer if volunteer == world.cast.volunteer else world.other_offer
@@ -636,7 +636,7 @@ def _volunteer_views(api, world: World, volunteer) -> list:  # type: ignore[no-u
     ]
 
 
-def _contact_seen(responses: list) -> bool:  # type: ignore[no-untyped-def]
+def _contact_seen(responses: list) -> bool:
     texts = [r.content.decode() for r in responses]
     seen = [CONTACT_PHONE in t and ADDRESS in t for t in texts]
     assert not any(CONTACT_PHONE in t or ADDRESS in t for t, s in zip(texts, seen, strict=True) if not s)
@@ -655,7 +655,7 @@ def _contact_seen(responses: list) -> bool:  # type: ignore[no-untyped-def]
 )
 def test_only_the_accepted_volunteer_sees_contact_data_and_only_while_the_task_is_active(
     world, api, stage, volunteer_sees, other_sees
-):  # type: ignore[no-untyped-def]
+):
     advance(world, stage)
     volunteer, other = world.cast.volunteer, world.cast.other_volunteer
 
@@ -672,7 +672,7 @@ def test_only_the_accepted_volunteer_sees_contact_data_and_only_while_the_task_i
     assert set(theirs[0].json()["request"]) == OFFER_REQUEST_KEYS
 
 
-def test_a_volunteer_sees_contact_data_while_a_second_place_is_still_open(world, api, org):  # type: ignore[no-untyped-def]
+def test_a_volunteer_sees_contact_data_while_a_second_place_is_still_open(world, api, org):
     two = submit_request(
         requester=world.cast.resident, category=org["category"], village=org["village_a1"], volunteers_needed=2
     )
@@ -691,7 +691,7 @@ def test_a_volunteer_sees_contact_data_while_a_second_place_is_still_open(world,
 
 
 @pytest.mark.parametrize("how", ["resident_cancels", "volunteer_releases"])
-def test_contact_data_disappears_when_the_volunteer_no_longer_holds_a_place(world, api, how):  # type: ignore[no-untyped-def]
+def test_contact_data_disappears_when_the_volunteer_no_longer_holds_a_place(world, api, how):
     advance(world, "accepted")
     if how == "resident_cancels":
         request_cancel(request=world.request, actor=world.cast.resident, reason="已自行解决")
@@ -722,12 +722,12 @@ VOLUNTEERS_SEEN = {
 }
 
 
-def _volunteer(world: World, name: str):  # type: ignore[no-untyped-def]
+def _volunteer(world: World, name: str):
     return getattr(world, name) if name in ("volunteer_b", "volunteer_env") else getattr(world.cast, name)
 
 
 @pytest.mark.parametrize("actor", ACTORS)
-def test_volunteers_list_is_for_staff_and_shows_exactly_their_area(world, api, actor):  # type: ignore[no-untyped-def]
+def test_volunteers_list_is_for_staff_and_shows_exactly_their_area(world, api, actor):
     response = _client(api, world, actor).get("/api/v1/volunteers/")
 
     if actor not in VOLUNTEERS_SEEN:
@@ -772,7 +772,7 @@ def test_volunteers_list_is_for_staff_and_shows_exactly_their_area(world, api, a
         ("admin", "other_volunteer", 200),
     ],
 )
-def test_a_volunteer_profile_is_shown_only_to_staff_whose_area_holds_it(world, api, actor, target, expected):  # type: ignore[no-untyped-def]
+def test_a_volunteer_profile_is_shown_only_to_staff_whose_area_holds_it(world, api, actor, target, expected):
     volunteer = _volunteer(world, target)
     response = _client(api, world, actor).get(f"/api/v1/volunteers/{volunteer.id}/")
 
@@ -797,7 +797,7 @@ def test_a_volunteer_profile_is_shown_only_to_staff_whose_area_holds_it(world, a
 
 
 @pytest.mark.parametrize("actor", ACTORS)
-def test_notifications_list_shows_only_the_users_own(world, api, actor):  # type: ignore[no-untyped-def]
+def test_notifications_list_shows_only_the_users_own(world, api, actor):
     advance(world, "accepted")
     response = _client(api, world, actor).get("/api/v1/notifications/")
 
@@ -827,7 +827,7 @@ def test_notifications_list_shows_only_the_users_own(world, api, actor):  # type
 
 
 @pytest.mark.parametrize("actor", ACTORS)
-def test_a_notification_is_shown_and_marked_read_only_for_its_recipient(world, api, actor):  # type: ignore[no-untyped-def]
+def test_a_notification_is_shown_and_marked_read_only_for_its_recipient(world, api, actor):
     notification = Notification.objects.filter(recipient=world.cast.resident).first()
     client = _client(api, world, actor)
     before = db_state()
@@ -849,7 +849,7 @@ def test_a_notification_is_shown_and_marked_read_only_for_its_recipient(world, a
 
 
 @pytest.mark.parametrize("actor", ACTORS)
-def test_read_all_marks_only_the_users_own_notifications(world, api, actor):  # type: ignore[no-untyped-def]
+def test_read_all_marks_only_the_users_own_notifications(world, api, actor):
     advance(world, "offered")
     user = actor_user(world.cast, actor)
     others_before = sorted(Notification.objects.exclude(recipient=user).values_list("id", "read_at"))
@@ -887,7 +887,7 @@ ROLES = {
 
 
 @pytest.mark.parametrize("actor", ACTORS)
-def test_me_describes_the_caller_with_a_masked_phone(world, api, actor):  # type: ignore[no-untyped-def]
+def test_me_describes_the_caller_with_a_masked_phone(world, api, actor):
     response = _client(api, world, actor).get("/api/v1/me/")
 
     if actor == "anonymous":
@@ -904,7 +904,7 @@ def test_me_describes_the_caller_with_a_masked_phone(world, api, actor):  # type
 
 
 @pytest.mark.parametrize("actor", ACTORS)
-def test_token_is_issued_only_for_the_callers_own_phone_and_password(world, api, actor):  # type: ignore[no-untyped-def]
+def test_token_is_issued_only_for_the_callers_own_phone_and_password(world, api, actor):
     """Log-in ignores who is already signed in: each member of the cast gets their own token with
     their own password, never with a wrong one (an anonymous caller logs in as the resident)."""
     cache.clear()  # the login throttle counts in the cache
@@ -924,7 +924,7 @@ def test_token_is_issued_only_for_the_callers_own_phone_and_password(world, api,
 
 
 @pytest.mark.parametrize("actor", ACTORS)
-def test_categories_are_public_reference_data(world, api, org, actor):  # type: ignore[no-untyped-def]
+def test_categories_are_public_reference_data(world, api, org, actor):
     response = _client(api, world, actor).get("/api/v1/categories/")
     assert response.status_code == 200
     assert [(c["id"], c["name"]) for c in response.json()] == [
@@ -934,7 +934,7 @@ def test_categories_are_public_reference_data(world, api, org, actor):  # type: 
 
 
 @pytest.mark.parametrize("actor", ACTORS)
-def test_places_are_public_reference_data(world, api, org, actor):  # type: ignore[no-untyped-def]
+def test_places_are_public_reference_data(world, api, org, actor):
     response = _client(api, world, actor).get("/api/v1/places/")
     assert response.status_code == 200
     assert [p["id"] for p in response.json()] == list(
@@ -944,7 +944,7 @@ def test_places_are_public_reference_data(world, api, org, actor):  # type: igno
 
 
 @pytest.mark.parametrize("actor", ACTORS)
-def test_api_schema_is_public(world, api, actor):  # type: ignore[no-untyped-def]
+def test_api_schema_is_public(world, api, actor):
     response = _client(api, world, actor).get("/api/schema/")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/vnd.oai.openapi")
@@ -952,7 +952,7 @@ def test_api_schema_is_public(world, api, actor):  # type: ignore[no-untyped-def
     assert CONTACT_PHONE.encode() not in response.content
 
 
-def test_staff_member_who_also_volunteers_sees_and_accepts_offers_outside_their_area(cast, org, api):  # type: ignore[no-untyped-def]
+def test_staff_member_who_also_volunteers_sees_and_accepts_offers_outside_their_area(cast, org, api):
     from apps.dispatch.services import dispatch_directed
     from apps.service_requests.services import request_review
     from tests.service_requests.factories import submit_request

@@ -17,17 +17,17 @@ from tests.volunteers.factories import make_volunteer
 ROWS = [1, 5]
 
 
-def _fresh(api, user):  # type: ignore[no-untyped-def]
+def _fresh(api, user):
     return api(User.objects.get(id=user.id))
 
 
-def _submitted(cast, org, n: int) -> list:  # type: ignore[no-untyped-def]
+def _submitted(cast, org, n: int) -> list:
     return [
         submit_request(requester=cast.resident, category=org["category"], village=org["village_a1"]) for _ in range(n)
     ]
 
 
-def _offered(cast, org, n: int) -> list:  # type: ignore[no-untyped-def]
+def _offered(cast, org, n: int) -> list:
     """``n`` requests, each offered to the volunteer (and to the other volunteer, so a staff
     list holds 2n offers)."""
     offers = []
@@ -40,7 +40,7 @@ def _offered(cast, org, n: int) -> list:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("rows", ROWS)
-def test_requests_list_for_a_resident_runs_two_queries(cast, org, api, django_assert_num_queries, rows):  # type: ignore[no-untyped-def]
+def test_requests_list_for_a_resident_runs_two_queries(cast, org, api, django_assert_num_queries, rows):
     _submitted(cast, org, rows)
     client = _fresh(api, cast.resident)
 
@@ -54,7 +54,7 @@ def test_requests_list_for_a_resident_runs_two_queries(cast, org, api, django_as
 
 
 @pytest.mark.parametrize("rows", ROWS)
-def test_requests_list_for_staff_runs_three_queries(cast, org, api, django_assert_num_queries, rows):  # type: ignore[no-untyped-def]
+def test_requests_list_for_staff_runs_three_queries(cast, org, api, django_assert_num_queries, rows):
     _submitted(cast, org, rows)
     client = _fresh(api, cast.staff_a)
 
@@ -69,7 +69,7 @@ def test_requests_list_for_staff_runs_three_queries(cast, org, api, django_asser
 
 
 @pytest.mark.parametrize("rows", ROWS)
-def test_requests_list_for_the_centre_with_filters_runs_three_queries(cast, org, api, django_assert_num_queries, rows):  # type: ignore[no-untyped-def]
+def test_requests_list_for_the_centre_with_filters_runs_three_queries(cast, org, api, django_assert_num_queries, rows):
     _submitted(cast, org, rows)
     client = _fresh(api, cast.dispatcher)
     query = f"?status=submitted&township={org['township_a'].id}&category={org['category'].id}"
@@ -85,7 +85,7 @@ def test_requests_list_for_the_centre_with_filters_runs_three_queries(cast, org,
 
 
 @pytest.mark.parametrize("rows", ROWS)
-def test_offers_list_for_a_volunteer_runs_two_queries(cast, org, api, django_assert_num_queries, rows):  # type: ignore[no-untyped-def]
+def test_offers_list_for_a_volunteer_runs_two_queries(cast, org, api, django_assert_num_queries, rows):
     _offered(cast, org, rows)
     client = _fresh(api, cast.volunteer.user)
 
@@ -100,7 +100,7 @@ def test_offers_list_for_a_volunteer_runs_two_queries(cast, org, api, django_ass
 
 
 @pytest.mark.parametrize("rows", ROWS)
-def test_offers_list_for_staff_runs_three_queries(cast, org, api, django_assert_num_queries, rows):  # type: ignore[no-untyped-def]
+def test_offers_list_for_staff_runs_three_queries(cast, org, api, django_assert_num_queries, rows):
     _offered(cast, org, rows)
     client = _fresh(api, cast.staff_a)
 
@@ -115,7 +115,7 @@ def test_offers_list_for_staff_runs_three_queries(cast, org, api, django_assert_
 
 
 @pytest.mark.parametrize("rows", ROWS)
-def test_volunteers_list_for_a_township_office_runs_four_queries(cast, org, api, django_assert_num_queries, rows):  # type: ignore[no-untyped-def]
+def test_volunteers_list_for_a_township_office_runs_four_queries(cast, org, api, django_assert_num_queries, rows):
     for _ in range(rows):
         make_volunteer(
             township=org["township_b"], village=org["village_b1"], categories=[org["category"], org["other_category"]]
@@ -134,7 +134,7 @@ def test_volunteers_list_for_a_township_office_runs_four_queries(cast, org, api,
 
 
 @pytest.mark.parametrize("rows", ROWS)
-def test_volunteers_list_for_the_centre_runs_four_queries(cast, org, api, django_assert_num_queries, rows):  # type: ignore[no-untyped-def]
+def test_volunteers_list_for_the_centre_runs_four_queries(cast, org, api, django_assert_num_queries, rows):
     for _ in range(rows):
         make_volunteer(township=org["township_b"], village=org["village_b1"], categories=[org["category"]])
     client = _fresh(api, cast.dispatcher)
@@ -151,7 +151,7 @@ def test_volunteers_list_for_the_centre_runs_four_queries(cast, org, api, django
 
 
 @pytest.mark.parametrize("rows", ROWS)
-def test_notifications_list_runs_two_queries(cast, org, api, django_assert_num_queries, rows):  # type: ignore[no-untyped-def]
+def test_notifications_list_runs_two_queries(cast, org, api, django_assert_num_queries, rows):
     _submitted(cast, org, rows)  # one "received" notification each
     client = _fresh(api, cast.resident)
 
@@ -165,7 +165,7 @@ def test_notifications_list_runs_two_queries(cast, org, api, django_assert_num_q
 
 
 @pytest.mark.parametrize("rows", ROWS)
-def test_categories_list_runs_one_query(cast, org, api, django_assert_num_queries, rows):  # type: ignore[no-untyped-def]
+def test_categories_list_runs_one_query(cast, org, api, django_assert_num_queries, rows):
     ServiceCategory.objects.exclude(id=org["category"].id).update(is_active=False)
     for _ in range(rows - 1):
         ServiceCategoryFactory()
@@ -180,7 +180,7 @@ def test_categories_list_runs_one_query(cast, org, api, django_assert_num_querie
 
 
 @pytest.mark.parametrize("rows", ROWS)
-def test_places_list_runs_one_query(cast, org, api, django_assert_num_queries, rows):  # type: ignore[no-untyped-def]
+def test_places_list_runs_one_query(cast, org, api, django_assert_num_queries, rows):
     for _ in range(rows - 1):  # township B already has one village
         PlaceFactory(kind=Place.Kind.VILLAGE, parent=org["township_b"])
     client = api()  # reference data is public

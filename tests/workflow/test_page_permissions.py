@@ -75,14 +75,14 @@ def login_redirect(path: str) -> str:
     return "/login/?next=" + quote(path, safe="/")
 
 
-def user_of(cast, role: str) -> User | None:  # type: ignore[no-untyped-def]
+def user_of(cast, role: str) -> User | None:
     if role == "anonymous":
         return None
     who = getattr(cast, role)
     return who.user if hasattr(who, "user") else who
 
 
-def client_as(client, cast, role: str):  # type: ignore[no-untyped-def]
+def client_as(client, cast, role: str):
     user = user_of(cast, role)
     if user is not None:
         client.force_login(user)
@@ -90,7 +90,7 @@ def client_as(client, cast, role: str):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def world(cast, org) -> World:  # type: ignore[no-untyped-def]
+def world(cast, org) -> World:
     return build_world(cast, org, other_field=True)
 
 
@@ -208,7 +208,7 @@ def test_resident_sees_own_request_in_full(client, world) -> None:
         assert text in html
 
 
-def candidate(volunteer) -> str:  # type: ignore[no-untyped-def]
+def candidate(volunteer) -> str:
     return f'name="volunteer_ids" value="{volunteer.id}"'
 
 
@@ -326,7 +326,7 @@ def test_get_on_a_form_action_is_refused_without_change(client, world, url: str)
 # ---------------------------------------------------------------- volunteer contact data over a task's life
 
 
-def _volunteer_pages(client, cast, role: str) -> str:  # type: ignore[no-untyped-def]
+def _volunteer_pages(client, cast, role: str) -> str:
     c = client_as(client, cast, role)
     pages = [c.get("/v/offers/"), c.get("/v/tasks/"), c.get("/notifications/")]
     assert [p.status_code for p in pages] == [200, 200, 200]
@@ -813,7 +813,7 @@ def test_logout_ends_the_session(client, world, role: str) -> None:
     assert c.get("/r/requests/")["Location"] == login_redirect("/r/requests/")
 
 
-def test_inbox_links_each_notification_to_the_page_its_reader_uses(client, cast, org):  # type: ignore[no-untyped-def]
+def test_inbox_links_each_notification_to_the_page_its_reader_uses(client, cast, org):
     from apps.dispatch.services import dispatch_directed, offer_accept
     from apps.service_requests.services import request_review
     from tests.service_requests.factories import submit_request
@@ -857,7 +857,7 @@ def test_staff_inbox_tells_of_the_requests_of_the_staff_area(client, world, role
     assert_nothing_leaked(html, role)
 
 
-def test_volunteer_offer_page_hides_offers_past_their_time_before_the_sweep(client, cast, org):  # type: ignore[no-untyped-def]
+def test_volunteer_offer_page_hides_offers_past_their_time_before_the_sweep(client, cast, org):
     from datetime import timedelta
 
     from django.utils import timezone
@@ -879,7 +879,7 @@ def test_volunteer_offer_page_hides_offers_past_their_time_before_the_sweep(clie
     assert "暂时没有新的服务邀请。" in html
 
 
-def test_resident_cancel_with_an_over_long_reason_says_why_and_changes_nothing(client, cast, org):  # type: ignore[no-untyped-def]
+def test_resident_cancel_with_an_over_long_reason_says_why_and_changes_nothing(client, cast, org):
     from apps.service_requests.models import RequestEvent, ServiceRequest
     from tests.service_requests.factories import submit_request
 

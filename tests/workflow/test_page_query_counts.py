@@ -18,11 +18,11 @@ from tests.workflow.scenario import submit
 ROWS = [1, 5]
 
 
-def _submitted(cast, org, n: int) -> list[ServiceRequest]:  # type: ignore[no-untyped-def]
+def _submitted(cast, org, n: int) -> list[ServiceRequest]:
     return [submit(requester=cast.resident, category=org["category"], village=org["village_a1"]) for _ in range(n)]
 
 
-def _offered_to_volunteer(cast, org, n: int) -> list:  # type: ignore[no-untyped-def]
+def _offered_to_volunteer(cast, org, n: int) -> list:
     offers = []
     for request in _submitted(cast, org, n):
         request_review(request=request, actor=cast.staff_a, accept=True)
@@ -30,7 +30,7 @@ def _offered_to_volunteer(cast, org, n: int) -> list:  # type: ignore[no-untyped
     return offers
 
 
-def _with_volunteers(cast, org, n: int) -> ServiceRequest:  # type: ignore[no-untyped-def]
+def _with_volunteers(cast, org, n: int) -> ServiceRequest:
     """A request for n + 1 volunteers, n of whom accepted: its page lists the n, its timeline grows
     with them, and it can still be dispatched, so staff see the candidates (n + 1 in township A)."""
     request = request_submit(
@@ -60,14 +60,14 @@ def _with_volunteers(cast, org, n: int) -> ServiceRequest:  # type: ignore[no-un
     return ServiceRequest.objects.get(id=request.id)
 
 
-def _get(client, user, url: str):  # type: ignore[no-untyped-def]
+def _get(client, user, url: str):
     client.force_login(user)
     assert client.get(url).status_code == 200  # served once before it is measured
     return client
 
 
 @pytest.mark.parametrize("rows", ROWS)
-def test_my_requests_page_runs_five_queries(client, cast, org, django_assert_num_queries, rows):  # type: ignore[no-untyped-def]
+def test_my_requests_page_runs_five_queries(client, cast, org, django_assert_num_queries, rows):
     requests = _submitted(cast, org, rows)
     client = _get(client, cast.resident, "/r/requests/")
 
@@ -84,7 +84,7 @@ def test_my_requests_page_runs_five_queries(client, cast, org, django_assert_num
 
 
 @pytest.mark.parametrize("rows", ROWS)
-def test_my_request_detail_page_runs_seven_queries(client, cast, org, django_assert_num_queries, rows):  # type: ignore[no-untyped-def]
+def test_my_request_detail_page_runs_seven_queries(client, cast, org, django_assert_num_queries, rows):
     request = _with_volunteers(cast, org, rows)
     client = _get(client, cast.resident, f"/r/requests/{request.id}/")
 
@@ -104,7 +104,7 @@ def test_my_request_detail_page_runs_seven_queries(client, cast, org, django_ass
 
 
 @pytest.mark.parametrize("rows", ROWS)
-def test_volunteer_offers_page_runs_four_queries(client, cast, org, django_assert_num_queries, rows):  # type: ignore[no-untyped-def]
+def test_volunteer_offers_page_runs_four_queries(client, cast, org, django_assert_num_queries, rows):
     offers = _offered_to_volunteer(cast, org, rows)
     client = _get(client, cast.volunteer.user, "/v/offers/")
 
@@ -121,7 +121,7 @@ def test_volunteer_offers_page_runs_four_queries(client, cast, org, django_asser
 
 
 @pytest.mark.parametrize("rows", ROWS)
-def test_volunteer_tasks_page_runs_five_queries(client, cast, org, django_assert_num_queries, rows):  # type: ignore[no-untyped-def]
+def test_volunteer_tasks_page_runs_five_queries(client, cast, org, django_assert_num_queries, rows):
     active = _offered_to_volunteer(cast, org, rows)
     done = _offered_to_volunteer(cast, org, rows)
     for offer in active + done:
@@ -145,7 +145,7 @@ def test_volunteer_tasks_page_runs_five_queries(client, cast, org, django_assert
 
 
 @pytest.mark.parametrize("rows", ROWS)
-def test_staff_queue_page_runs_six_queries(client, cast, org, django_assert_num_queries, rows):  # type: ignore[no-untyped-def]
+def test_staff_queue_page_runs_six_queries(client, cast, org, django_assert_num_queries, rows):
     requests = _submitted(cast, org, rows)
     client = _get(client, cast.staff_a, "/s/queue/")
 
@@ -163,7 +163,7 @@ def test_staff_queue_page_runs_six_queries(client, cast, org, django_assert_num_
 
 
 @pytest.mark.parametrize("rows", ROWS)
-def test_staff_queue_page_of_a_sub_centre_runs_seven_queries(client, cast, org, django_assert_num_queries, rows):  # type: ignore[no-untyped-def]
+def test_staff_queue_page_of_a_sub_centre_runs_seven_queries(client, cast, org, django_assert_num_queries, rows):
     requests = _submitted(cast, org, rows)
     client = _get(client, cast.sub_centre_staff, "/s/queue/")
 
@@ -182,7 +182,7 @@ def test_staff_queue_page_of_a_sub_centre_runs_seven_queries(client, cast, org, 
 
 
 @pytest.mark.parametrize("rows", ROWS)
-def test_staff_request_detail_page_runs_thirteen_queries(client, cast, org, django_assert_num_queries, rows):  # type: ignore[no-untyped-def]
+def test_staff_request_detail_page_runs_thirteen_queries(client, cast, org, django_assert_num_queries, rows):
     request = _with_volunteers(cast, org, rows)
     client = _get(client, cast.staff_a, f"/s/requests/{request.id}/")
 
@@ -209,7 +209,7 @@ def test_staff_request_detail_page_runs_thirteen_queries(client, cast, org, djan
 
 
 @pytest.mark.parametrize("rows", ROWS)
-def test_staff_request_detail_page_of_a_sub_centre_runs_fourteen_queries(  # type: ignore[no-untyped-def]
+def test_staff_request_detail_page_of_a_sub_centre_runs_fourteen_queries(
     client, cast, org, django_assert_num_queries, rows
 ):
     request = _with_volunteers(cast, org, rows)
@@ -238,7 +238,7 @@ def test_staff_request_detail_page_of_a_sub_centre_runs_fourteen_queries(  # typ
 
 
 @pytest.mark.parametrize("rows", ROWS)
-def test_notifications_page_runs_five_queries(client, cast, org, django_assert_num_queries, rows):  # type: ignore[no-untyped-def]
+def test_notifications_page_runs_five_queries(client, cast, org, django_assert_num_queries, rows):
     _submitted(cast, org, rows)  # one "received" notification each
     client = _get(client, cast.resident, "/notifications/")
 

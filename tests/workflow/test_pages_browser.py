@@ -291,7 +291,7 @@ def _primary_button_heights(page: Page) -> list[float]:
     )
 
 
-def _completed_request(cast, org) -> ServiceRequest:  # type: ignore[no-untyped-def]
+def _completed_request(cast, org) -> ServiceRequest:
     request = submit_request(requester=cast.resident, category=org["category"], village=org["village_a1"])
     request_services.request_review(request=request, actor=cast.staff_a, accept=True)
     (offer,) = dispatch_services.dispatch_directed(request=request, actor=cast.staff_a, volunteers=[cast.volunteer])

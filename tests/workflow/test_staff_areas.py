@@ -58,7 +58,7 @@ VOLUNTEERS_LISTED = {
 
 
 @pytest.fixture
-def grid(cast, org) -> dict:  # type: ignore[no-untyped-def]
+def grid(cast, org) -> dict:
     requests = {
         name: submit(requester=cast.resident, village=org[village], category=org[category]).id
         for name, (village, category) in REQUESTS.items()
@@ -93,7 +93,7 @@ def grid(cast, org) -> dict:  # type: ignore[no-untyped-def]
     return {"requests": requests, "volunteers": volunteers, "staff": staff}
 
 
-def _listed(client, url: str) -> list[int]:  # type: ignore[no-untyped-def]
+def _listed(client, url: str) -> list[int]:
     response = client.get(url)
     assert response.status_code == 200, response.content
     body = response.json()
@@ -102,7 +102,7 @@ def _listed(client, url: str) -> list[int]:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("role", list(REQUESTS_LISTED))
-def test_each_staff_role_lists_exactly_the_requests_and_volunteers_of_its_area(grid, api, role):  # type: ignore[no-untyped-def]
+def test_each_staff_role_lists_exactly_the_requests_and_volunteers_of_its_area(grid, api, role):
     client = api(User.objects.get(id=grid["staff"][role].id))
     names = {pk: name for name, pk in grid["requests"].items()}
     volunteer_names = {pk: name for name, pk in grid["volunteers"].items()}

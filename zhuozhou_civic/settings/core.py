@@ -1,4 +1,9 @@
-from .env import BASE_DIR, DATA_DIR, env_bool, env_list, env_str
+from . import env as _env
+from .env import env_bool, env_list, env_str
+
+# Plain assignments, not imports, so that type checkers see settings.BASE_DIR and settings.DATA_DIR.
+BASE_DIR = _env.BASE_DIR
+DATA_DIR = _env.DATA_DIR
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
 
