@@ -1,6 +1,7 @@
 from django.contrib.auth import authenticate
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
+from rest_framework.authentication import BaseAuthentication
 from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -17,7 +18,7 @@ class TokenView(APIView):
     """Exchange phone number and password for an API token."""
 
     permission_classes = [AllowAny]
-    authentication_classes: list = []
+    authentication_classes: list[type[BaseAuthentication]] = []
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "login"
 

@@ -36,7 +36,7 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
         return offers_visible_to(user=self.user)
 
     def _own_offer(self) -> Offer:
-        offer = self.get_object()
+        offer: Offer = self.get_object()
         if offer.volunteer.user_id != self.user.id:
             raise Forbidden(_("只有受邀的志愿者本人可以操作。"))
         return offer

@@ -29,13 +29,14 @@ class LoadResult:
 
 def _child(parent: OrgNode, *, name: str, kind: str, place: Place | None = None) -> OrgNode:
     lookup = {"kind": kind, "place": place} if place is not None else {"kind": kind, "name": name}
-    existing = OrgNode.objects.get_children(parent).filter(**lookup).first()
+    existing: OrgNode | None = OrgNode.objects.get_children(parent).filter(**lookup).first()
     if existing is not None:
         if existing.name != name:
             existing.name = name
             existing.save(update_fields=["name"])
         return existing
-    return OrgNode.objects.add_child(parent, dict(name=name, kind=kind, place=place))
+    created: OrgNode = OrgNode.objects.add_child(parent, dict(name=name, kind=kind, place=place))
+    return created
 
 
 def load_reference_data(*, csv_path: Path = DIVISIONS_CSV, categories_path: Path = CATEGORIES_JSON) -> LoadResult:

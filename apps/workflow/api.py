@@ -62,13 +62,13 @@ class RequestViewSet(mixins.ListModelMixin, ScopedViewSet):
         return Response(RequestDetailOutput(fresh, context=context).data, status=status_code)
 
     def _managed(self) -> ServiceRequest:
-        request_obj = self.get_object()
+        request_obj: ServiceRequest = self.get_object()
         if not user_manages_request(user=self.user, request=request_obj):
             raise Forbidden(_("只有负责该区域的工作人员可以操作。"))
         return request_obj
 
     def _requester_or_staff(self) -> ServiceRequest:
-        request_obj = self.get_object()
+        request_obj: ServiceRequest = self.get_object()
         if not may_act_as_requester_or_staff(user=self.user, request=request_obj):
             raise Forbidden(_("只有点单人或负责该区域的工作人员可以操作。"))
         return request_obj

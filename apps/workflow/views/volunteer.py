@@ -1,7 +1,9 @@
 """Volunteer pages (志愿者), phone-sized: offers (接单/婉拒) and tasks (arrive, complete, can't go)."""
 
+from collections.abc import Callable
 from typing import Any
 
+from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -12,13 +14,14 @@ from django.views.decorators.http import require_POST
 
 from apps.core.typing import AuthenticatedHttpRequest
 from apps.dispatch import services as dispatch_services
-from apps.dispatch.models import HOLDS_PLACE, OfferStatus
+from apps.dispatch.models import HOLDS_PLACE, Offer, OfferStatus
 from apps.dispatch.selectors import (
     offer_of_volunteer,
     offers_of_volunteer,
     open_offers_of_volunteer,
     volunteer_sees_contact,
 )
+from apps.volunteers.models import VolunteerProfile
 
 from ..forms import (
     CompleteForm,
@@ -51,7 +54,9 @@ def volunteer_tasks(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
-_OFFER_ACTIONS = {
+# verb → (the service call, the form its POST needs if any, the success message)
+OfferAction = tuple[Callable[[Offer, VolunteerProfile, dict[str, Any]], Offer], type[forms.Form] | None, str]
+_OFFER_ACTIONS: dict[str, OfferAction] = {
     "accept": (
         lambda offer, v, data: dispatch_services.offer_accept(offer=offer, volunteer=v),
         None,
