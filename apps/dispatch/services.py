@@ -2,7 +2,8 @@
 
 Locking rule: every write here first locks the request row (``request_lock``) and only then
 touches offers, so concurrent accepts, declines, expiries and cancellations queue in one order
-and never deadlock. Offer status changes are conditional UPDATEs like request transitions."""
+and never deadlock. Offer status changes go through ``OFFER_MACHINE``, the same transition machine
+as requests: a conditional UPDATE and one event row per offer moved."""
 
 from datetime import datetime, timedelta
 
@@ -12,7 +13,6 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from apps.accounts.areas import staff_covering
 from apps.accounts.models import User
 from apps.core.errors import Conflict, DomainError
 from apps.core.reasons import NO_REASON, Reason
@@ -47,14 +47,6 @@ def _notice(request: ServiceRequest, **extra: object) -> dict[str, object]:
 
 def _volunteer_user_ids(offer_ids: list[int]) -> list[int]:
     return list(Offer.objects.filter(id__in=offer_ids).values_list("volunteer__user_id", flat=True))
-
-
-def _staff_ids(request: ServiceRequest) -> list[int]:
-    return list(
-        staff_covering(
-            township_id=request.township_id, village_id=request.village_id, category_id=request.category_id
-        ).values_list("id", flat=True)
-    )
 
 
 def dispatch_directed(
@@ -156,7 +148,7 @@ def offer_accept(*, offer: Offer, volunteer: VolunteerProfile) -> Offer:
                 link=links.volunteer_tasks(),
             )
         params = _notice(request, volunteer=f"{volunteer.user.masked_name}（{volunteer.volunteer_number}）")
-        staff = set(_staff_ids(request))
+        staff = set(request_services.staff_ids_for(request))
         notify(
             recipient_ids={request.requester_id} - staff,
             kind=Kind.ACCEPTED,
@@ -291,7 +283,7 @@ def offer_release(*, offer: Offer, volunteer: VolunteerProfile, reason: str) -> 
             request=request, actor=volunteer.user, reason=typed, live_offers_remain=_live_offers_remain(request)
         )
         notify(
-            recipient_ids=_staff_ids(request),
+            recipient_ids=request_services.staff_ids_for(request),
             kind=Kind.VOLUNTEER_RELEASED,
             request_id=request.id,
             params=_notice(request, volunteer=volunteer.volunteer_number, **typed.as_params()),

@@ -42,7 +42,8 @@ def transition(
     return REQUEST_MACHINE.move(request, to=to_status, actor=actor, reason=reason, expected=expected_status, **updates)
 
 
-def _staff_ids(request: ServiceRequest) -> list[int]:
+def staff_ids_for(request: ServiceRequest) -> list[int]:
+    """The staff to tell about ``request``: those whose area holds it (see ``staff_covering``)."""
     return list(
         staff_covering(
             township_id=request.township_id, village_id=request.village_id, category_id=request.category_id
@@ -137,7 +138,7 @@ def request_submit(
                 link=links.for_requester(request.id),
             )
             notify(
-                recipient_ids=_staff_ids(request),
+                recipient_ids=staff_ids_for(request),
                 kind=Kind.NEW_IN_QUEUE,
                 request_id=request.id,
                 params=_notice(request),
@@ -145,7 +146,7 @@ def request_submit(
             )
         else:
             notify(
-                recipient_ids=_staff_ids(request),
+                recipient_ids=staff_ids_for(request),
                 kind=Kind.NEW_REQUEST,
                 request_id=request.id,
                 params=_notice(request),
@@ -249,7 +250,7 @@ def request_return_to_queue(*, request: ServiceRequest, reason: Reason) -> bool:
     except Conflict:
         return False
     notify(
-        recipient_ids=_staff_ids(request),
+        recipient_ids=staff_ids_for(request),
         kind=Kind.RETURNED_TO_QUEUE,
         request_id=request.id,
         params=_notice(request),
@@ -284,7 +285,7 @@ def request_complete(*, request: ServiceRequest, actor: User, reason: Reason) ->
         link=links.for_requester(request.id),
     )
     notify(
-        recipient_ids=_staff_ids(request),
+        recipient_ids=staff_ids_for(request),
         kind=Kind.COMPLETED,
         request_id=request.id,
         params=_notice(request),
@@ -304,7 +305,7 @@ def request_cancelled(*, request: ServiceRequest, actor: User, reason: Reason) -
     )
     params = _notice(request, **reason.as_params())
     # Everyone but the person who cancelled; a staff member who is also the requester reads it as staff.
-    staff = set(_staff_ids(request)) - {actor.id}
+    staff = set(staff_ids_for(request)) - {actor.id}
     requester = {request.requester_id} - staff - {actor.id}
     notify(
         recipient_ids=requester,
