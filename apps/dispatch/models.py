@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from apps.core.reasons import Reason
+from apps.core.models import StatusEvent
 from apps.core.transitions import StateMachine
 from apps.service_requests.models import ServiceRequest
 from apps.volunteers.models import VolunteerProfile
@@ -95,37 +95,20 @@ class Offer(models.Model):
         return f"offer {self.pk}: request {self.request_id} → volunteer {self.volunteer_id}"
 
 
-class OfferEvent(models.Model):
+class OfferEvent(StatusEvent):
     """One row per change of an offer's status: from, to, who, why, when."""
 
     offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="events", verbose_name=_("派单"))
     from_status = models.CharField(_("原状态"), max_length=12, choices=OfferStatus.choices, blank=True)
     to_status = models.CharField(_("新状态"), max_length=12, choices=OfferStatus.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("操作人"),
-    )
-    reason = models.CharField(_("说明"), max_length=500, blank=True)
-    reason_code = models.CharField(max_length=40, blank=True, editable=False)
-    reason_params = models.JSONField(default=dict, blank=True, editable=False)
-    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
 
-    class Meta:
+    class Meta(StatusEvent.Meta):
         verbose_name = _("派单记录")
         verbose_name_plural = pgettext_lazy("plural", "派单记录")
-        ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["offer", "created_at"], name="offer_event_offer_time")]
 
     def __str__(self) -> str:
         return f"{self.offer_id}: {self.from_status} → {self.to_status}"
-
-    @property
-    def display_reason(self) -> str:
-        return str(Reason.of(self))
 
 
 OFFER_MACHINE: StateMachine[Offer] = StateMachine(

@@ -147,22 +147,12 @@ def offer_accept(*, offer: Offer, volunteer: VolunteerProfile) -> Offer:
                 params=_notice(request, **Reason.system("places_filled_thanks").as_params()),
                 link=links.volunteer_tasks(),
             )
-        params = _notice(request, volunteer=f"{volunteer.user.masked_name}（{volunteer.volunteer_number}）")
+        who = f"{volunteer.user.masked_name}（{volunteer.volunteer_number}）"
         staff = set(request_services.staff_ids_for(request))
-        notify(
-            recipient_ids={request.requester_id} - staff,
-            kind=Kind.ACCEPTED,
-            request_id=request.id,
-            params=params,
-            link=links.for_requester(request.id),
+        request_services.tell_requester(
+            request, Kind.ACCEPTED, recipient_ids={request.requester_id} - staff, volunteer=who
         )
-        notify(
-            recipient_ids=staff,
-            kind=Kind.ACCEPTED,
-            request_id=request.id,
-            params=params,
-            link=links.for_staff(request.id),
-        )
+        request_services.tell_staff(request, Kind.ACCEPTED, recipient_ids=staff, volunteer=who)
     return offer
 
 
@@ -282,12 +272,8 @@ def offer_release(*, offer: Offer, volunteer: VolunteerProfile, reason: str) -> 
         request_services.request_record_release(
             request=request, actor=volunteer.user, reason=typed, live_offers_remain=_live_offers_remain(request)
         )
-        notify(
-            recipient_ids=request_services.staff_ids_for(request),
-            kind=Kind.VOLUNTEER_RELEASED,
-            request_id=request.id,
-            params=_notice(request, volunteer=volunteer.volunteer_number, **typed.as_params()),
-            link=links.for_staff(request.id),
+        request_services.tell_staff(
+            request, Kind.VOLUNTEER_RELEASED, volunteer=volunteer.volunteer_number, **typed.as_params()
         )
     return offer
 

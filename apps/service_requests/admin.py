@@ -1,23 +1,13 @@
 from django.contrib import admin
-from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+
+from apps.core.admin import StatusEventInline
 
 from .models import RequestEvent, ServiceRequest
 
 
-class RequestEventInline(admin.TabularInline):
+class RequestEventInline(StatusEventInline):
     model = RequestEvent
-    extra = 0
-    can_delete = False
-    fields = ("from_status", "to_status", "actor", "shown_reason", "created_at")
-    readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest, obj: ServiceRequest | None = None) -> bool:
-        return False
-
-    @admin.display(description=_("说明"))
-    def shown_reason(self, event: RequestEvent) -> str:
-        return event.display_reason
 
 
 @admin.register(ServiceRequest)

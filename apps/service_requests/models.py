@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from encrypted_fields.fields import EncryptedCharField
 
+from apps.core.models import StatusEvent
 from apps.core.reasons import Reason
 from apps.core.transitions import StateMachine
 from apps.organisation.models import OrgNode, Place, ServiceCategory
@@ -148,38 +149,20 @@ class ServiceRequest(models.Model):
         return self.status in DISPATCHABLE and self.volunteers_accepted < self.volunteers_needed
 
 
-class RequestEvent(models.Model):
+class RequestEvent(StatusEvent):
     """One row per change of status: from, to, who, why, when. The resident's timeline."""
 
     request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="events")
     from_status = models.CharField(_("原状态"), max_length=12, choices=Status.choices, blank=True)
     to_status = models.CharField(_("新状态"), max_length=12, choices=Status.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("操作人"),
-    )
-    reason = models.CharField(_("说明"), max_length=500, blank=True)
-    reason_code = models.CharField(max_length=40, blank=True, editable=False)
-    reason_params = models.JSONField(default=dict, blank=True, editable=False)
-    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
 
-    class Meta:
+    class Meta(StatusEvent.Meta):
         verbose_name = _("工单记录")
         verbose_name_plural = pgettext_lazy("plural", "工单记录")
-        ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["request", "created_at"], name="event_request_time")]
 
     def __str__(self) -> str:
         return f"{self.request_id}: {self.from_status} → {self.to_status}"
-
-    @property
-    def display_reason(self) -> str:
-        """In the reader's language for a system reason; as typed for a person's."""
-        return str(Reason.of(self))
 
 
 REQUEST_MACHINE: StateMachine[ServiceRequest] = StateMachine(

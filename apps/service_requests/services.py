@@ -2,7 +2,7 @@
 conditional UPDATE on id and expected status: a lost race changes nothing and raises
 :class:`Conflict` (HTTP 409)."""
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -51,8 +51,32 @@ def staff_ids_for(request: ServiceRequest) -> list[int]:
     )
 
 
-def _notice(request: ServiceRequest, **extra: Any) -> dict[str, Any]:
-    return {"title": request.title, **extra}
+def tell_requester(
+    request: ServiceRequest, kind: str, *, recipient_ids: Iterable[int] | None = None, **params: Any
+) -> None:
+    """Notify the requester (or ``recipient_ids`` reading as the requester) about ``request``;
+    the notification opens the resident's page of it."""
+    notify(
+        recipient_ids=[request.requester_id] if recipient_ids is None else recipient_ids,
+        kind=kind,
+        request_id=request.id,
+        params={"title": request.title, **params},
+        link=links.for_requester(request.id),
+    )
+
+
+def tell_staff(
+    request: ServiceRequest, kind: str, *, recipient_ids: Iterable[int] | None = None, **params: Any
+) -> None:
+    """Notify the staff whose area holds ``request`` (or ``recipient_ids``); the notification
+    opens the staff page of it."""
+    notify(
+        recipient_ids=staff_ids_for(request) if recipient_ids is None else recipient_ids,
+        kind=kind,
+        request_id=request.id,
+        params={"title": request.title, **params},
+        link=links.for_staff(request.id),
+    )
 
 
 @dataclass(frozen=True)
@@ -121,37 +145,13 @@ def request_submit(
             if channel == Channel.WEB
             else Reason.system("entered_on_behalf", channel=source_text(Channel(channel).label)),
         )
-        notify(
-            recipient_ids=[requester.id],
-            kind=Kind.RECEIVED,
-            request_id=request.id,
-            params=_notice(request),
-            link=links.for_requester(request.id),
-        )
+        tell_requester(request, Kind.RECEIVED)
         if data.category.auto_accept:
             transition(request=request, to_status=Status.QUEUED, actor=None, reason=Reason.system("auto_accepted"))
-            notify(
-                recipient_ids=[requester.id],
-                kind=Kind.QUEUED,
-                request_id=request.id,
-                params=_notice(request),
-                link=links.for_requester(request.id),
-            )
-            notify(
-                recipient_ids=staff_ids_for(request),
-                kind=Kind.NEW_IN_QUEUE,
-                request_id=request.id,
-                params=_notice(request),
-                link=links.for_staff(request.id),
-            )
+            tell_requester(request, Kind.QUEUED)
+            tell_staff(request, Kind.NEW_IN_QUEUE)
         else:
-            notify(
-                recipient_ids=staff_ids_for(request),
-                kind=Kind.NEW_REQUEST,
-                request_id=request.id,
-                params=_notice(request),
-                link=links.for_staff(request.id),
-            )
+            tell_staff(request, Kind.NEW_REQUEST)
     return request
 
 
@@ -165,13 +165,7 @@ def request_review(*, request: ServiceRequest, actor: User, accept: bool, reason
             transition(
                 request=request, to_status=Status.QUEUED, actor=actor, reason=typed, expected_status=Status.SUBMITTED
             )
-            notify(
-                recipient_ids=[request.requester_id],
-                kind=Kind.QUEUED,
-                request_id=request.id,
-                params=_notice(request),
-                link=links.for_requester(request.id),
-            )
+            tell_requester(request, Kind.QUEUED)
         else:
             transition(
                 request=request,
@@ -181,13 +175,7 @@ def request_review(*, request: ServiceRequest, actor: User, accept: bool, reason
                 expected_status=Status.SUBMITTED,
                 **typed.as_fields("status_reason"),
             )
-            notify(
-                recipient_ids=[request.requester_id],
-                kind=Kind.REJECTED,
-                request_id=request.id,
-                params=_notice(request, **typed.as_params()),
-                link=links.for_requester(request.id),
-            )
+            tell_requester(request, Kind.REJECTED, **typed.as_params())
     return request
 
 
@@ -249,13 +237,7 @@ def request_return_to_queue(*, request: ServiceRequest, reason: Reason) -> bool:
         transition(request=request, to_status=Status.QUEUED, actor=None, reason=reason, expected_status=Status.OFFERED)
     except Conflict:
         return False
-    notify(
-        recipient_ids=staff_ids_for(request),
-        kind=Kind.RETURNED_TO_QUEUE,
-        request_id=request.id,
-        params=_notice(request),
-        link=links.for_staff(request.id),
-    )
+    tell_staff(request, Kind.RETURNED_TO_QUEUE)
     return True
 
 
@@ -263,13 +245,7 @@ def request_start_service(*, request: ServiceRequest, actor: User) -> None:
     """The first accepted volunteer checked in."""
     if request.status == Status.ACCEPTED:
         transition(request=request, to_status=Status.IN_SERVICE, actor=actor, reason=Reason.system("volunteer_arrived"))
-        notify(
-            recipient_ids=[request.requester_id],
-            kind=Kind.IN_SERVICE,
-            request_id=request.id,
-            params=_notice(request),
-            link=links.for_requester(request.id),
-        )
+        tell_requester(request, Kind.IN_SERVICE)
 
 
 def request_complete(*, request: ServiceRequest, actor: User, reason: Reason) -> None:
@@ -277,20 +253,8 @@ def request_complete(*, request: ServiceRequest, actor: User, reason: Reason) ->
     transition(
         request=request, to_status=Status.COMPLETED, actor=actor, reason=reason, expected_status=Status.IN_SERVICE
     )
-    notify(
-        recipient_ids=[request.requester_id],
-        kind=Kind.PLEASE_RATE,
-        request_id=request.id,
-        params=_notice(request),
-        link=links.for_requester(request.id),
-    )
-    notify(
-        recipient_ids=staff_ids_for(request),
-        kind=Kind.COMPLETED,
-        request_id=request.id,
-        params=_notice(request),
-        link=links.for_staff(request.id),
-    )
+    tell_requester(request, Kind.PLEASE_RATE)
+    tell_staff(request, Kind.COMPLETED)
 
 
 def request_cancelled(*, request: ServiceRequest, actor: User, reason: Reason) -> None:
@@ -303,20 +267,11 @@ def request_cancelled(*, request: ServiceRequest, actor: User, reason: Reason) -
     transition(
         request=request, to_status=Status.CANCELLED, actor=actor, reason=reason, **reason.as_fields("status_reason")
     )
-    params = _notice(request, **reason.as_params())
     # Everyone but the person who cancelled; a staff member who is also the requester reads it as staff.
     staff = set(staff_ids_for(request)) - {actor.id}
     requester = {request.requester_id} - staff - {actor.id}
-    notify(
-        recipient_ids=requester,
-        kind=Kind.CANCELLED,
-        request_id=request.id,
-        params=params,
-        link=links.for_requester(request.id),
-    )
-    notify(
-        recipient_ids=staff, kind=Kind.CANCELLED, request_id=request.id, params=params, link=links.for_staff(request.id)
-    )
+    tell_requester(request, Kind.CANCELLED, recipient_ids=requester, **reason.as_params())
+    tell_staff(request, Kind.CANCELLED, recipient_ids=staff, **reason.as_params())
 
 
 def request_mark_rated(*, request: ServiceRequest, actor: User) -> None:
@@ -352,13 +307,7 @@ def requests_escalate_overdue(*, now: datetime | None = None) -> int:
                         expected_status=Status.QUEUED,
                     )
                     dispatchers = centre_dispatchers().values_list("id", flat=True)
-                    notify(
-                        recipient_ids=dispatchers,
-                        kind=Kind.ESCALATED,
-                        request_id=request.id,
-                        params=_notice(request),
-                        link=links.for_staff(request.id),
-                    )
+                    tell_staff(request, Kind.ESCALATED, recipient_ids=dispatchers)
             except Conflict:
                 continue  # dispatched in the meantime
             escalated += 1
