@@ -75,17 +75,18 @@ def seed_demo() -> list[DemoAccount]:
         _user("13600000003", "孙站长", staff_node=taiping_station)
         _user("13600000002", "李所长", staff_node=matou_office)
         resident = _user("13900000001", "王秀兰")
-        _user("13900000002", "周建国")
+        other_resident = _user("13900000002", "周建国")
 
         convenience = ServiceCategory.objects.get(code="convenience")
         elderly = ServiceCategory.objects.get(code="elderly-disabled")
         environment = ServiceCategory.objects.get(code="environment")
+        health = ServiceCategory.objects.get(code="health")
         volunteers = [
             ("13700000001", "张小明", taiping, [convenience, elderly]),
             ("13700000002", "刘芳", taiping, [convenience, environment]),
             ("13700000003", "陈志强", dongzhuang, [convenience, elderly]),
             ("13700000004", "杨丽", dongzhuang, [elderly, environment]),
-            ("13700000005", "黄伟", None, [convenience]),
+            ("13700000005", "黄伟", None, [convenience, health]),
         ]
         for phone, name, village, categories in volunteers:
             user = _user(phone, name)
@@ -111,5 +112,21 @@ def seed_demo() -> list[DemoAccount]:
                 ),
                 requester=resident,
                 entered_by=resident,
+            )
+        # In 码头镇 and in a field the 健康推进分中心 looks after: its staff see it city-wide.
+        if not ServiceRequest.objects.filter(requester=other_resident).exists():
+            request_submit(
+                data=RequestInput(
+                    category=health,
+                    title="想请医生上门量血压",
+                    description="老伴腿脚不便，想请志愿医生上门量量血压、看看用药。",
+                    village=Place.objects.filter(parent=matou).order_by("name").first() or taiping,
+                    address="村委会东侧第三户",
+                    contact_name="周建国",
+                    contact_phone="13900000002",
+                    urgency="normal",
+                ),
+                requester=other_resident,
+                entered_by=other_resident,
             )
     return accounts
