@@ -34,7 +34,7 @@ test: setup
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: setup
-	DJANGO_SECRET_KEY=x $(VENV)/bin/mypy apps
+	DJANGO_SECRET_KEY=x $(VENV)/bin/mypy apps tests
 	$(PY) tools/check_rules.py
 	$(VENV)/bin/lint-imports --no-cache --no-logo
 	$(VENV)/bin/ruff check .

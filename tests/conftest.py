@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 
 from apps.accounts.models import User
 from apps.volunteers.models import VolunteerProfile
-from tests.accounts.factories import UserFactory
+from tests.accounts.factories import make_user
 from tests.organisation.factories import build_org_tree
 from tests.volunteers.factories import make_volunteer
 
@@ -91,21 +91,21 @@ class Cast:
 @pytest.fixture
 def cast(org) -> Cast:
     return Cast(
-        resident=UserFactory(name="王秀兰"),
-        other_resident=UserFactory(name="周建国"),
+        resident=make_user(name="王秀兰"),
+        other_resident=make_user(name="周建国"),
         volunteer=make_volunteer(
             township=org["township_a"], village=org["village_a1"], categories=[org["category"]], name="张小明"
         ),
         other_volunteer=make_volunteer(
             township=org["township_a"], village=org["village_a2"], categories=[org["category"]], name="刘芳"
         ),
-        staff_a=UserFactory(name="钱所长", staff_node=org["office_a"]),
-        station_staff_a1=UserFactory(name="孙站长", staff_node=org["station_a1"]),
-        staff_b=UserFactory(name="李所长", staff_node=org["office_b"]),
-        dispatcher=UserFactory(name="赵调度", staff_node=org["centre"]),
-        admin=UserFactory(name="管理员", is_superuser=True, is_staff=True),
-        sub_centre_staff=UserFactory(name="郑主任", staff_node=org["sub_centre"]),
-        centre_office_staff=UserFactory(name="吴主任", staff_node=org["centre_office"]),
+        staff_a=make_user(name="钱所长", staff_node=org["office_a"]),
+        station_staff_a1=make_user(name="孙站长", staff_node=org["station_a1"]),
+        staff_b=make_user(name="李所长", staff_node=org["office_b"]),
+        dispatcher=make_user(name="赵调度", staff_node=org["centre"]),
+        admin=make_user(name="管理员", is_superuser=True, is_staff=True),
+        sub_centre_staff=make_user(name="郑主任", staff_node=org["sub_centre"]),
+        centre_office_staff=make_user(name="吴主任", staff_node=org["centre_office"]),
     )
 
 

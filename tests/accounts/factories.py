@@ -1,3 +1,5 @@
+from typing import Any
+
 import factory
 
 from apps.accounts.models import User
@@ -17,3 +19,10 @@ class UserFactory(factory.django.DjangoModelFactory):
         phone = kwargs.pop("phone")
         password = kwargs.pop("password", PASSWORD)
         return model_class.objects.create_user(phone=phone, password=password, **kwargs)
+
+
+def make_user(**kwargs: Any) -> User:
+    """A saved user, typed as one (calling UserFactory(...) is typed as the factory)."""
+    user = UserFactory.create(**kwargs)
+    assert isinstance(user, User)
+    return user

@@ -14,7 +14,7 @@ from apps.accounts.serializers import LOGIN_FAILED
 from apps.accounts.services import resident_get_or_create
 from apps.core.masking import mask_name, mask_phone
 from apps.service_requests.models import ServiceRequest
-from tests.accounts.factories import PASSWORD, UserFactory
+from tests.accounts.factories import PASSWORD, make_user
 from tests.service_requests.factories import submit_request
 
 TOKEN_URL = "/api/v1/auth/token/"
@@ -142,7 +142,7 @@ def test_user_phone_is_stored_encrypted_and_found_by_its_digest() -> None:
 
 @pytest.mark.django_db
 def test_request_contact_phone_and_address_are_stored_encrypted(org) -> None:
-    request = submit_request(requester=UserFactory(), category=org["category"], village=org["village_a1"])
+    request = submit_request(requester=make_user(), category=org["category"], village=org["village_a1"])
 
     assert "13912345678" not in _raw_column(ServiceRequest, "contact_phone", request.id)
     assert "太平庄村东街12号" not in _raw_column(ServiceRequest, "address", request.id)
@@ -188,7 +188,7 @@ def test_resident_get_or_create_finds_an_existing_resident_by_any_notation() -> 
 @pytest.mark.django_db
 @pytest.mark.parametrize("typed", ["13912345678", "+86 139 1234 5678", "139-1234-5678"])
 def test_token_endpoint_logs_in_with_the_phone_as_typed(api, typed) -> None:
-    user = UserFactory(phone="13912345678")
+    user = make_user(phone="13912345678")
 
     response = api().post(TOKEN_URL, {"phone": typed, "password": PASSWORD}, format="json")
 
@@ -206,7 +206,7 @@ def test_token_endpoint_logs_in_with_the_phone_as_typed(api, typed) -> None:
     [("13912345678", "wrong-password"), ("13900000000", PASSWORD), ("13912345678", "")],
 )
 def test_token_endpoint_refuses_a_wrong_password_or_unknown_phone_with_the_same_400(api, phone, password) -> None:
-    UserFactory(phone="13912345678")
+    make_user(phone="13912345678")
 
     response = api().post(TOKEN_URL, {"phone": phone, "password": password}, format="json")
 
@@ -224,7 +224,7 @@ def test_token_endpoint_refuses_a_wrong_password_or_unknown_phone_with_the_same_
 
 @pytest.mark.django_db
 def test_token_endpoint_refuses_an_inactive_user(api) -> None:
-    UserFactory(phone="13912345678", is_active=False)
+    make_user(phone="13912345678", is_active=False)
 
     response = api().post(TOKEN_URL, {"phone": "13912345678", "password": PASSWORD}, format="json")
 
@@ -235,7 +235,7 @@ def test_token_endpoint_refuses_an_inactive_user(api) -> None:
 
 @pytest.mark.django_db
 def test_token_endpoint_answers_a_wrong_password_in_the_language_of_the_request(api) -> None:
-    UserFactory(phone="13912345678")
+    make_user(phone="13912345678")
     with translation.override("en"):
         expected = str(LOGIN_FAILED)
 
@@ -249,7 +249,7 @@ def test_token_endpoint_answers_a_wrong_password_in_the_language_of_the_request(
 
 @pytest.mark.django_db
 def test_login_page_logs_in_with_the_phone_number(client) -> None:
-    user = UserFactory(phone="13912345678")
+    user = make_user(phone="13912345678")
 
     response = client.post("/login/", {"username": "+86 139 1234 5678", "password": PASSWORD})
 
@@ -260,7 +260,7 @@ def test_login_page_logs_in_with_the_phone_number(client) -> None:
 
 @pytest.mark.django_db
 def test_login_page_with_a_wrong_password_shows_the_message_and_does_not_log_in(client) -> None:
-    UserFactory(phone="13912345678")
+    make_user(phone="13912345678")
 
     response = client.post("/login/", {"username": "13912345678", "password": "wrong-password"})
 
@@ -304,7 +304,7 @@ def test_mask_phone_hides_the_middle_digits(phone, masked) -> None:
 
 @pytest.mark.django_db
 def test_user_str_and_masked_properties_never_show_name_or_phone_in_full() -> None:
-    user = UserFactory(phone="13912345678", name="张小明")
+    user = make_user(phone="13912345678", name="张小明")
 
     assert str(user) == "张*明 (139****5678)"
     assert (user.masked_name, user.masked_phone) == ("张*明", "139****5678")

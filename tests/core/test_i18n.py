@@ -182,8 +182,9 @@ def test_compiled_catalogue_serves_every_entry(english):
             if not message.id:
                 continue
             if isinstance(message.id, tuple):
+                singular, plural = message.id
                 for n, want in ((1, message.string[0]), (2, message.string[1])):
-                    got = translation.ngettext(*message.id, n)
+                    got = translation.ngettext(singular, plural, n)
                     if got != want:
                         wrong.append((message.id, got, want))
                 continue

@@ -84,10 +84,11 @@ def test_a_scoped_viewset_needs_nothing_but_its_selector() -> None:
 
 
 def test_every_viewset_of_the_api_is_scoped_and_only_the_allowed_ones_read_unscoped() -> None:
-    registered = {prefix: viewset for prefix, viewset, _basename in router.registry}
-    assert sorted(registered) == ["categories", "notifications", "offers", "places", "requests", "volunteers"]
-    for prefix, viewset in registered.items():
+    registered: dict[str, type[ScopedViewSet]] = {}
+    for prefix, viewset, _basename in router.registry:
         assert issubclass(viewset, ScopedViewSet), prefix
+        registered[prefix] = viewset
+    assert sorted(registered) == ["categories", "notifications", "offers", "places", "requests", "volunteers"]
     unscoped = {prefix: viewset for prefix, viewset in registered.items() if viewset.dangerously_unscoped}
     assert unscoped == UNSCOPED_ALLOWED
     for prefix, viewset in registered.items():

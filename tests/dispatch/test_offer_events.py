@@ -24,7 +24,7 @@ from apps.dispatch.services import (
 )
 from apps.service_requests.models import REQUEST_MACHINE, RequestEvent, ServiceRequest, Status
 from apps.service_requests.services import request_review
-from tests.accounts.factories import UserFactory
+from tests.accounts.factories import make_user
 from tests.service_requests.factories import event_rows, submit_request
 from tests.volunteers.factories import make_volunteer
 
@@ -86,7 +86,7 @@ def test_the_offer_table_has_every_status_and_eight_moves() -> None:
 def test_allowed_offer_move_writes_exactly_one_event(offer_in, cast, from_status, to_status):
     offer = offer_in(from_status)
     before = set(OfferEvent.objects.values_list("id", flat=True))
-    actor = UserFactory(name="钱所长")
+    actor = make_user(name="钱所长")
 
     with transaction.atomic():
         returned = OFFER_MACHINE.move(offer, to=to_status, actor=actor, reason=Reason.typed("  按流程处理 "))

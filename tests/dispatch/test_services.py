@@ -485,7 +485,7 @@ def test_first_check_in_starts_the_service_and_the_second_joins_it(cast, org):
         cast.volunteer.id: OfferStatus.IN_SERVICE,
         cast.other_volunteer.id: OfferStatus.IN_SERVICE,
     }
-    assert all(o.checked_in_at >= before for o in Offer.objects.filter(request=request))
+    assert all(o.checked_in_at is not None and o.checked_in_at >= before for o in Offer.objects.filter(request=request))
     assert [e for e in _events(request) if e[1] == Status.IN_SERVICE] == [(Status.ACCEPTED, Status.IN_SERVICE)]
     assert RequestEvent.objects.get(request=request, to_status=Status.IN_SERVICE).actor == cast.volunteer.user
     assert _kinds(cast.resident).count("in_service") == 1
@@ -553,6 +553,7 @@ def test_complete_records_hours_from_check_in_to_check_out(cast, org, served, ho
     assert stored.hours == hours
     assert stored.report == "已更换阀芯"
     assert stored.checked_out_at is not None
+    assert stored.checked_in_at is not None
     assert stored.checked_out_at - stored.checked_in_at >= served
     assert _status(request) == Status.COMPLETED
 

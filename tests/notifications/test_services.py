@@ -6,6 +6,7 @@ import smtplib
 from datetime import timedelta
 
 import pytest
+from django.core.mail import send_mail as real_send_mail
 from django.db import transaction
 from django.utils import timezone, translation
 
@@ -19,7 +20,7 @@ from apps.notifications.services import (
     notify,
 )
 from apps.notifications.tasks import deliver_email
-from tests.accounts.factories import UserFactory
+from tests.accounts.factories import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -40,12 +41,12 @@ def published(monkeypatch) -> list[tuple]:
 
 @pytest.fixture
 def with_email():
-    return UserFactory(name="王秀兰", email="wangxiulan@example.com")
+    return make_user(name="王秀兰", email="wangxiulan@example.com")
 
 
 @pytest.fixture
 def without_email():
-    return UserFactory(name="周建国", email="")
+    return make_user(name="周建国", email="")
 
 
 def _pending_for(user, *, request_id: int = 42) -> Notification:
@@ -153,6 +154,7 @@ def test_deliver_email_sends_exactly_one_mail_even_when_called_twice(with_email,
     assert mail.body == "您的需求 #42「帮忙修理漏水的水龙头」已收到，我们会尽快审核。"
     stored = Notification.objects.get(id=row.id)
     assert (stored.email_status, stored.email_attempts) == (EmailStatus.SENT, 1)
+    assert stored.email_sent_at is not None
     assert stored.email_sent_at >= before
 
 
@@ -203,7 +205,6 @@ def test_failed_send_is_retried_up_to_the_attempt_limit_and_then_left_failed(
 
 def test_failed_send_succeeds_on_the_next_attempt(with_email, published, monkeypatch, mailoutbox):
     row = _pending_for(with_email)
-    real_send_mail = notification_services.send_mail
     outcomes = iter([smtplib.SMTPServerDisconnected("mail server went away"), None])
 
     def flaky(**kwargs):

@@ -20,7 +20,7 @@ from apps.service_requests.services import (
     requests_close_unrated,
     transition,
 )
-from tests.accounts.factories import UserFactory
+from tests.accounts.factories import make_user
 from tests.service_requests.factories import event_rows, submit_request
 
 S = Status
@@ -48,7 +48,7 @@ DISALLOWED_PAIRS = [(a, b) for a, b in ALL_PAIRS if b not in EXPECTED_TABLE[a]]
 @pytest.fixture
 def request_in(org):
     """``request_in(status)`` → a request forced into ``status`` with no events of its own."""
-    requester = UserFactory(name="王秀兰")
+    requester = make_user(name="王秀兰")
 
     def make(status: str) -> ServiceRequest:
         request = submit_request(requester=requester, category=org["category"], village=org["village_a1"])
@@ -70,7 +70,7 @@ def test_transition_table_is_exactly_the_documented_one() -> None:
 def test_disallowed_transition_raises_illegal_transition_and_changes_nothing(request_in, from_status, to_status):
     request = request_in(from_status)
     before = ServiceRequest.objects.values().get(id=request.id)
-    actor = UserFactory()
+    actor = make_user()
 
     with pytest.raises(Conflict) as excinfo:
         transition(request=request, to_status=to_status, actor=actor, reason=Reason.typed("不该发生"))
@@ -85,7 +85,7 @@ def test_disallowed_transition_raises_illegal_transition_and_changes_nothing(req
 @pytest.mark.parametrize(("from_status", "to_status"), ALLOWED_PAIRS)
 def test_allowed_transition_updates_status_and_writes_exactly_one_event(request_in, from_status, to_status):
     request = request_in(from_status)
-    actor = UserFactory(name="钱所长")
+    actor = make_user(name="钱所长")
     before = timezone.now()
 
     returned = transition(request=request, to_status=to_status, actor=actor, reason=Reason.typed("按流程处理"))

@@ -2,7 +2,7 @@ from apps.accounts.models import User
 from apps.organisation.models import Place, ServiceCategory
 from apps.volunteers.models import VolunteerProfile
 from apps.volunteers.services import volunteer_register
-from tests.accounts.factories import UserFactory
+from tests.accounts.factories import make_user
 
 
 def make_volunteer(
@@ -15,7 +15,7 @@ def make_volunteer(
     **user_kwargs: object,
 ) -> VolunteerProfile:
     return volunteer_register(
-        user=user or UserFactory(**user_kwargs),
+        user=user or make_user(**user_kwargs),
         home_township=township,
         home_village=village,
         categories=list(categories),

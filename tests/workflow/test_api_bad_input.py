@@ -445,6 +445,7 @@ def test_a_volunteer_answer_with_bad_input_is_refused_with_the_fields_named(worl
 
 
 def _expire_offer(world: World) -> None:
+    assert world.offer is not None
     Offer.objects.filter(id=world.offer.id).update(expires_at=timezone.now() - timedelta(minutes=1))
 
 

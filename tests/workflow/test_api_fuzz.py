@@ -84,7 +84,9 @@ def fuzz_world(request, cast, org, keep_connection) -> dict:
     """The cast, requests in several states, offers and notifications to aim at, and the role's token."""
     cache.clear()  # the log-in throttle counts in the cache
     world = advance(build_world(cast, org), "offered")
-    token = Token.objects.create(user=actor_user(cast, request.param))
+    user = actor_user(cast, request.param)
+    assert user is not None  # every role of the fuzzing signs in
+    token = Token.objects.create(user=user)
     return {
         "headers": {"Authorization": f"Token {token.key}"},
         # An ``{id}`` in the path, by the collection it is in.

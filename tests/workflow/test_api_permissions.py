@@ -348,6 +348,7 @@ def test_only_staff_of_the_area_may_review_a_request(world, api, actor):
     assert response.status_code == 200
     assert response.json()["status"] == "queued"
     last = RequestEvent.objects.filter(request=world.request).last()
+    assert last is not None
     assert (last.from_status, last.to_status, last.actor) == ("submitted", "queued", actor_user(world.cast, actor))
 
 
@@ -395,6 +396,7 @@ def test_staff_review_the_requests_of_township_b_by_place_and_field(world, api, 
     assert response.status_code == 200, response.content
     assert response.json()["status"] == "queued"
     last = RequestEvent.objects.filter(request=request).last()
+    assert last is not None
     assert (last.from_status, last.to_status, last.actor) == ("submitted", "queued", actor_user(world.cast, actor))
 
 
@@ -626,6 +628,7 @@ def _volunteer_views(api, world: World, volunteer) -> list:
     """Every GET answer the volunteer can obtain that might mention the request."""
     client = api(volunteer)
     offer = world.offer if volunteer == world.cast.volunteer else world.other_offer
+    assert offer is not None
     return [
         client.get(f"/api/v1/offers/{offer.id}/"),
         client.get("/api/v1/offers/"),
@@ -829,6 +832,7 @@ def test_notifications_list_shows_only_the_users_own(world, api, actor):
 @pytest.mark.parametrize("actor", ACTORS)
 def test_a_notification_is_shown_and_marked_read_only_for_its_recipient(world, api, actor):
     notification = Notification.objects.filter(recipient=world.cast.resident).first()
+    assert notification is not None
     client = _client(api, world, actor)
     before = db_state()
 
@@ -896,6 +900,7 @@ def test_me_describes_the_caller_with_a_masked_phone(world, api, actor):
         return
     assert response.status_code == 200
     user = actor_user(world.cast, actor)
+    assert user is not None
     body = response.json()
     assert body["id"] == user.id
     assert body["roles"] == ROLES[actor]

@@ -99,8 +99,19 @@ def fresh_request(w: World) -> ServiceRequest:
 
 
 def fresh_offer(w: World) -> Offer:
+    return Offer.objects.get(id=offer_id(w))
+
+
+def offer_id(w: World) -> int:
+    """The id of the volunteer's offer on ``request``, once dispatched."""
     assert w.offer is not None
-    return Offer.objects.get(id=w.offer.id)
+    return w.offer.id
+
+
+def request_env_id(w: World) -> int:
+    """The id of ``request_env``, which the world of these tests always has."""
+    assert w.request_env is not None
+    return w.request_env.id
 
 
 def db_state() -> dict[str, object]:
@@ -173,7 +184,7 @@ PAGES = [
     ),
     Page(
         "staff_request_detail_other_field",
-        lambda w: f"/s/requests/{w.request_env.id}/",
+        lambda w: f"/s/requests/{request_env_id(w)}/",
         frozenset({"staff_b", "centre_office_staff", "dispatcher", "admin"}),
     ),
     Page("request_detail_theirs", lambda w: f"/r/requests/{w.request_b.id}/", frozenset({"other_resident"})),
@@ -406,7 +417,7 @@ def _dispatched(w: World) -> None:
 
 
 def _offer_url(verb: str) -> Callable[[World], str]:
-    return lambda w: f"/v/offers/{w.offer.id}/{verb}/"
+    return lambda w: f"/v/offers/{offer_id(w)}/{verb}/"
 
 
 ACTIONS = [

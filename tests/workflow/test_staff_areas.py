@@ -9,7 +9,7 @@ import pytest
 
 from apps.accounts.models import User
 from apps.organisation.models import OrgNode
-from tests.accounts.factories import UserFactory
+from tests.accounts.factories import make_user
 from tests.volunteers.factories import make_volunteer
 from tests.workflow.scenario import submit
 
@@ -87,7 +87,7 @@ def grid(cast, org) -> dict:
         for role in REQUESTS_LISTED
         if role != "fieldless_sub_centre_staff"  # 理论宣讲分中心 looks after none of the fields
     }
-    staff["fieldless_sub_centre_staff"] = UserFactory(
+    staff["fieldless_sub_centre_staff"] = make_user(
         name="冯主任", staff_node=OrgNode.objects.get(name="理论宣讲分中心", kind=OrgNode.Kind.SUB_CENTRE)
     )
     return {"requests": requests, "volunteers": volunteers, "staff": staff}
