@@ -46,7 +46,7 @@ check-compose: setup
 
 # For developers (needs GNU gettext): refresh the .po catalogues after changing text.
 messages: setup
-	DJANGO_DEBUG=1 $(PY) manage.py makemessages --locale=en --locale=zh_Hans --ignore=.venv --ignore=var
+	DJANGO_DEBUG=1 $(PY) manage.py makemessages --locale=en --ignore=.venv --ignore=var
 
 clean:
 	rm -rf $(VENV) var
