@@ -148,11 +148,13 @@ def offer_accept(*, offer: Offer, volunteer: VolunteerProfile) -> Offer:
                 link=links.volunteer_tasks(),
             )
         who = f"{volunteer.user.masked_name}（{volunteer.volunteer_number}）"
-        staff = set(request_services.staff_ids_for(request))
-        request_services.tell_requester(
-            request, Kind.ACCEPTED, recipient_ids={request.requester_id} - staff, volunteer=who
+        request_services.tell(
+            request,
+            Kind.ACCEPTED,
+            requester_ids=[request.requester_id],
+            staff_ids=request_services.staff_ids_for(request),
+            volunteer=who,
         )
-        request_services.tell_staff(request, Kind.ACCEPTED, recipient_ids=staff, volunteer=who)
     return offer
 
 

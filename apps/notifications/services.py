@@ -1,7 +1,7 @@
 """Creating and delivering notifications. Called by every other app; calls none of them."""
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -24,16 +24,19 @@ DELIVER_EMAIL_TASK = "notifications.deliver_email"
 
 def notify(
     *,
-    recipient_ids: Iterable[int],
+    recipient_ids: Iterable[int] = (),
     kind: str,
     request_id: int | None = None,
     params: dict[str, Any],
     link: str = "",
+    links: Mapping[int, str] | None = None,
 ) -> list[Notification]:
     """Write one in-app notification per recipient, in the caller's transaction, and enqueue
     the e-mail of those who gave an address for after the commit. ``link`` is the page the
-    notification opens for these recipients (the caller knows which page is theirs)."""
-    ids = sorted(set(recipient_ids))
+    notification opens for ``recipient_ids`` (the caller knows which page is theirs); ``links``
+    gives recipients whose page differs theirs, in the same two queries."""
+    targets = {uid: link for uid in recipient_ids} | dict(links or {})
+    ids = sorted(targets)
     if not ids:
         return []
     User = get_user_model()
@@ -45,7 +48,7 @@ def notify(
                 kind=kind,
                 request_id=request_id,
                 params=params,
-                link=link,
+                link=targets[uid],
                 email_status=EmailStatus.PENDING if uid in with_email else EmailStatus.NONE,
             )
             for uid in ids

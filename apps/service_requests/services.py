@@ -51,32 +51,30 @@ def staff_ids_for(request: ServiceRequest) -> list[int]:
     )
 
 
-def tell_requester(
-    request: ServiceRequest, kind: str, *, recipient_ids: Iterable[int] | None = None, **params: Any
+def tell(
+    request: ServiceRequest,
+    kind: str,
+    *,
+    requester_ids: Iterable[int] = (),
+    staff_ids: Iterable[int] = (),
+    **params: Any,
 ) -> None:
-    """Notify the requester (or ``recipient_ids`` reading as the requester) about ``request``;
-    the notification opens the resident's page of it."""
-    notify(
-        recipient_ids=[request.requester_id] if recipient_ids is None else recipient_ids,
-        kind=kind,
-        request_id=request.id,
-        params={"title": request.title, **params},
-        link=links.for_requester(request.id),
-    )
+    """Notify people about ``request`` in one go: ``requester_ids`` open the resident's page of
+    it, ``staff_ids`` the staff page (someone in both reads it as staff)."""
+    pages = {uid: links.for_requester(request.id) for uid in requester_ids}
+    pages |= {uid: links.for_staff(request.id) for uid in staff_ids}
+    notify(kind=kind, request_id=request.id, params={"title": request.title, **params}, links=pages)
+
+
+def tell_requester(request: ServiceRequest, kind: str, **params: Any) -> None:
+    tell(request, kind, requester_ids=[request.requester_id], **params)
 
 
 def tell_staff(
     request: ServiceRequest, kind: str, *, recipient_ids: Iterable[int] | None = None, **params: Any
 ) -> None:
-    """Notify the staff whose area holds ``request`` (or ``recipient_ids``); the notification
-    opens the staff page of it."""
-    notify(
-        recipient_ids=staff_ids_for(request) if recipient_ids is None else recipient_ids,
-        kind=kind,
-        request_id=request.id,
-        params={"title": request.title, **params},
-        link=links.for_staff(request.id),
-    )
+    """Notify ``recipient_ids``, by default the staff whose area holds ``request``."""
+    tell(request, kind, staff_ids=staff_ids_for(request) if recipient_ids is None else recipient_ids, **params)
 
 
 @dataclass(frozen=True)
@@ -267,11 +265,14 @@ def request_cancelled(*, request: ServiceRequest, actor: User, reason: Reason) -
     transition(
         request=request, to_status=Status.CANCELLED, actor=actor, reason=reason, **reason.as_fields("status_reason")
     )
-    # Everyone but the person who cancelled; a staff member who is also the requester reads it as staff.
-    staff = set(staff_ids_for(request)) - {actor.id}
-    requester = {request.requester_id} - staff - {actor.id}
-    tell_requester(request, Kind.CANCELLED, recipient_ids=requester, **reason.as_params())
-    tell_staff(request, Kind.CANCELLED, recipient_ids=staff, **reason.as_params())
+    # Everyone but the person who cancelled.
+    tell(
+        request,
+        Kind.CANCELLED,
+        requester_ids={request.requester_id} - {actor.id},
+        staff_ids=set(staff_ids_for(request)) - {actor.id},
+        **reason.as_params(),
+    )
 
 
 def request_mark_rated(*, request: ServiceRequest, actor: User) -> None:
