@@ -11,13 +11,20 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.text import clean_number
+
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
-_LANDLINE = re.compile(r"^0\d{2,3}\d{7,8}$")
-_SEPARATORS = re.compile(r"[\s\-()（）]")
+# An area code (010 and 02x for the largest cities, 0 + three digits elsewhere, such as 0312
+# for Baoding) and a local number that starts with 2–9: 8 digits after 010/02x, 7 or 8 elsewhere.
+_LANDLINE = re.compile(r"^(?:(?:010|02\d)[2-9]\d{7}|0[3-9]\d{2}[2-9]\d{6,7})$")
+_SEPARATORS = re.compile(r"[\-()]")
 
 
 def normalize_phone(raw: str) -> str:
-    value = _SEPARATORS.sub("", raw or "")
+    """The number as digits: full-width digits and signs made ASCII (NFKC), invisible characters,
+    spaces and separators removed, the +86/0086 country prefix dropped. Validation and the
+    look-up hash both use it, so one person is one account however the number was typed."""
+    value = _SEPARATORS.sub("", clean_number(raw or ""))
     if value.startswith("+86"):
         value = value[3:]
     elif value.startswith("0086"):

@@ -42,6 +42,11 @@ def fresh_login_throttle():
         (" 139 1234-5678 ", "13912345678"),
         ("(0312) 386-1234", "03123861234"),
         ("（0312）38612345", "031238612345"),
+        # Full-width digits and signs, as a Chinese input method types them, and invisible characters.
+        ("１３９１２３４５６７８", "13912345678"),
+        ("1391234567８", "13912345678"),
+        ("＋８６ １３９-１２３４-５６７８", "13912345678"),
+        ("139\u200b1234\u20605678\ufeff", "13912345678"),
         ("", ""),
     ],
 )
@@ -73,7 +78,7 @@ def test_validate_mobile_rejects_anything_but_an_eleven_digit_mobile(raw) -> Non
         ("+86 139 1234 5678", "13912345678"),
         ("0312-3861234", "03123861234"),
         ("0312-38612345", "031238612345"),
-        ("010-12345678", "01012345678"),
+        ("010-62345678", "01062345678"),
         ("(0312) 3861234", "03123861234"),
     ],
 )
@@ -81,7 +86,22 @@ def test_validate_contact_phone_accepts_mobiles_and_landlines_with_area_code(raw
     assert validate_contact_phone(raw) == normalized
 
 
-@pytest.mark.parametrize("raw", ["", "3861234", "38612345", "0312-386", "112", "abc", "1391234567"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "",
+        "3861234",
+        "38612345",
+        "0312-386",
+        "112",
+        "abc",
+        "1391234567",
+        "00000000000",  # no area code starts 00
+        "0312-1234567",  # local numbers start with 2–9
+        "010-6234567",  # Beijing's local numbers have eight digits
+        "\u200b\u200b",
+    ],
+)
 def test_validate_contact_phone_rejects_landlines_without_area_code_and_junk(raw) -> None:
     with pytest.raises(ValidationError) as excinfo:
         validate_contact_phone(raw)
@@ -94,7 +114,8 @@ def test_validate_contact_phone_rejects_landlines_without_area_code_and_junk(raw
 
 
 def test_phone_digest_is_the_same_for_every_notation_of_one_number() -> None:
-    digests = {phone_digest(raw) for raw in ["13912345678", "+86 139 1234 5678", "139-1234-5678", "008613912345678"]}
+    notations = ["13912345678", "+86 139 1234 5678", "139-1234-5678", "008613912345678", "１３９１２３４５６７８"]
+    digests = {phone_digest(raw) for raw in notations}
 
     assert len(digests) == 1
     digest = digests.pop()
