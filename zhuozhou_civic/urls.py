@@ -14,4 +14,5 @@ urlpatterns = [
     path("notifications/", include("apps.notifications.urls")),
 ]
 
+handler400 = "apps.core.api.bad_request"
 handler404 = "apps.core.api.page_not_found"

@@ -3,6 +3,7 @@
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext_lazy as _
@@ -24,6 +25,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     """Every error is JSON: ``{"detail": <translated message>, "code": ..., "errors": {...}}``."""
     if isinstance(exc, DomainError):
         return Response({"detail": str(exc.message), "code": exc.code}, status=exc.status_code)
+    # A body too large or with too many fields is Django's SuspiciousOperation: left to raise,
+    # it reaches ``bad_request`` below, which answers in this same shape.
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(_("未找到，或您无权查看。"))
     elif isinstance(exc, DjangoPermissionDenied):
@@ -41,6 +44,24 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         detail = response.data["detail"]
         response.data = {"detail": str(detail), "code": getattr(detail, "code", "error")}
     return response
+
+
+TOO_LARGE = _("提交的内容太大。")
+TOO_MANY_FIELDS = _("提交的字段太多。")
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's 400, for what fails before a view runs (a body too large or with too many
+    fields, a bad host): under ``/api/`` the API's JSON error, elsewhere the site's page."""
+    if request.path.startswith("/api/"):
+        if isinstance(exception, RequestDataTooBig):
+            body, status = {"detail": str(TOO_LARGE), "code": "too_large"}, 413
+        elif isinstance(exception, TooManyFieldsSent | TooManyFilesSent):
+            body, status = {"detail": str(TOO_MANY_FIELDS), "code": "too_many_fields"}, 413
+        else:
+            body, status = {"detail": str(_("请求有误。")), "code": "bad_request"}, 400
+        return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
+    return defaults.bad_request(request, exception)
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
