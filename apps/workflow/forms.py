@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.phones import validate_contact_phone, validate_mobile
+from apps.core.fields import TextFormField
 from apps.organisation.models import Place
 from apps.organisation.selectors import active_categories, villages
 from apps.ratings.models import Tag
@@ -28,12 +29,14 @@ def _grouped_village_choices() -> list:
 
 class RequestForm(forms.Form):
     category = forms.ModelChoiceField(label=_("需要什么服务"), queryset=active_categories(), empty_label=_("请选择"))
-    title = forms.CharField(label=_("标题"), max_length=80, help_text=_("一句话说明，例如：帮忙修理水龙头"))
-    description = forms.CharField(label=_("详细说明"), max_length=2000, widget=forms.Textarea(attrs={"rows": 4}))
+    title = TextFormField(label=_("标题"), max_length=80, help_text=_("一句话说明，例如：帮忙修理水龙头"))
+    description = TextFormField(
+        multiline=True, label=_("详细说明"), max_length=2000, widget=forms.Textarea(attrs={"rows": 4})
+    )
     village = VillageChoiceField(label=_("所在村/社区"), queryset=villages())
-    address = forms.CharField(label=_("详细地址"), max_length=200)
-    contact_name = forms.CharField(label=_("联系人"), max_length=50)
-    contact_phone = forms.CharField(
+    address = TextFormField(label=_("详细地址"), max_length=200)
+    contact_name = TextFormField(label=_("联系人"), max_length=50)
+    contact_phone = TextFormField(
         label=_("联系电话"), max_length=20, widget=forms.TextInput(attrs={"inputmode": "tel"})
     )
     urgency = forms.ChoiceField(label=_("紧急程度"), choices=Urgency.choices, initial=Urgency.NORMAL)
@@ -66,8 +69,8 @@ class RequestForm(forms.Form):
 
 
 class OnBehalfRequestForm(RequestForm):
-    requester_name = forms.CharField(label=_("群众姓名"), max_length=50)
-    requester_phone = forms.CharField(
+    requester_name = TextFormField(label=_("群众姓名"), max_length=50)
+    requester_phone = TextFormField(
         label=_("群众手机号"), max_length=20, widget=forms.TextInput(attrs={"inputmode": "tel"})
     )
     channel = forms.ChoiceField(
@@ -82,7 +85,7 @@ class OnBehalfRequestForm(RequestForm):
 
 class ReviewForm(forms.Form):
     decision = forms.ChoiceField(choices=[("accept", _("受理")), ("reject", _("不予受理"))])
-    reason = forms.CharField(label=_("原因"), max_length=500, required=False)
+    reason = TextFormField(label=_("原因"), max_length=500, required=False)
 
     def clean(self) -> dict:
         data = super().clean() or {}
@@ -102,16 +105,16 @@ class DispatchForm(forms.Form):
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(label=_("原因"), max_length=500, required=False)
+    reason = TextFormField(label=_("原因"), max_length=500, required=False)
 
 
 class RequiredReasonForm(forms.Form):
-    reason = forms.CharField(label=_("原因"), max_length=500)
+    reason = TextFormField(label=_("原因"), max_length=500)
 
 
 class CompleteForm(forms.Form):
-    report = forms.CharField(
-        label=_("服务小结"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    report = TextFormField(
+        multiline=True, label=_("服务小结"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
 
 
@@ -125,4 +128,6 @@ class RatingForm(forms.Form):
     tags = forms.MultipleChoiceField(
         label=_("标签"), choices=Tag.choices, required=False, widget=forms.CheckboxSelectMultiple
     )
-    comment = forms.CharField(label=_("评语"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    comment = TextFormField(
+        multiline=True, label=_("评语"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
