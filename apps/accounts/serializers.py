@@ -14,7 +14,8 @@ class TokenOutput(serializers.Serializer):
 
 
 class MeOutput(serializers.ModelSerializer):
-    phone = serializers.CharField(source="masked_phone")
+    # The caller's own number, in full: /me/ only ever describes the caller.
+    phone = serializers.CharField(read_only=True)
     roles = serializers.SerializerMethodField()
     volunteer_number = serializers.SerializerMethodField()
     staff_node = serializers.SerializerMethodField()
