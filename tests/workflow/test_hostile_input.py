@@ -3,6 +3,9 @@
 import json
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
+from django.utils import translation
 
 from tests.workflow.scenario import db_state
 
@@ -61,3 +64,22 @@ def test_five_thousand_form_fields_on_a_page_get_the_house_400(client, cast) -> 
 
     assert response.status_code == 400
     assert "请求有误" in response.content.decode()
+
+
+def test_an_unknown_id_gets_a_message_people_understand(resident_api, org) -> None:
+    before = db_state()
+
+    response = resident_api.post(
+        "/api/v1/requests/", {"category": 99999, "village": org["village_a1"].id}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"]["category"] == ["编号为 99999 的选项不存在，或不可选择。"]
+    assert db_state() == before
+
+
+def test_the_framework_message_for_a_nul_character_is_ours() -> None:
+    with translation.override("zh-hans"), pytest.raises(ValidationError) as excinfo:
+        ProhibitNullCharactersValidator()("a\x00b")
+
+    assert excinfo.value.messages == ["不能包含空字符（NUL）。"]
