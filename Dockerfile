@@ -15,4 +15,6 @@ RUN pybabel compile --domain=django --directory=locale \
 USER zhuozhou
 
 EXPOSE 8000
-CMD ["gunicorn", "zhuozhou_civic.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# The same gunicorn settings as the README's deployment steps and `manage.py serve` (gunicorn.conf.py:
+# threaded workers, keep-alive longer than clients keep idle connections); only the address differs.
+CMD ["gunicorn", "--config=gunicorn.conf.py", "--bind=0.0.0.0:8000", "zhuozhou_civic.wsgi:application"]

@@ -10,30 +10,15 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-# An office machine: two processes of four threads each, so one slow request never stalls the
-# rest. Keep-alive outlasts the idle timeout of a typical reverse proxy (60 s), so the proxy
-# always closes an idle connection first and never reuses one the server is closing.
-GUNICORN_WORKERS = 2
-GUNICORN_THREADS = 4
-GUNICORN_KEEP_ALIVE = 65
+# The web server's settings (gthread 2 workers x 4 threads, keep-alive 65 s, access log on stdout)
+# live in one file at the top of the repository, shared with the README's deployment steps, the
+# Docker image and Docker Compose; only the address is given here.
+GUNICORN_CONFIG = settings.BASE_DIR / "gunicorn.conf.py"
 
 
 def gunicorn_command(addrport: str) -> list[str]:
-    """The production web server: gunicorn with threaded workers, access log on stdout."""
-    return [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "zhuozhou_civic.wsgi:application",
-        f"--bind={addrport}",
-        "--worker-class=gthread",
-        f"--workers={GUNICORN_WORKERS}",
-        f"--threads={GUNICORN_THREADS}",
-        f"--keep-alive={GUNICORN_KEEP_ALIVE}",
-        "--graceful-timeout=10",
-        "--access-logfile=-",
-        "--no-control-socket",  # else every instance on the machine shares one socket in $HOME
-    ]
+    """The production web server: gunicorn with the shared configuration, on ``addrport``."""
+    return [sys.executable, "-m", "gunicorn", f"--config={GUNICORN_CONFIG}", f"--bind={addrport}"]
 
 
 def gunicorn_available() -> bool:
