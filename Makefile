@@ -24,6 +24,7 @@ run: setup
 	DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$($(PY) manage.py secret_key)}"; export DJANGO_SECRET_KEY; \
 	set -x; \
 	$(PY) manage.py migrate --noinput; \
+	$(PY) manage.py createcachetable; \
 	$(PY) manage.py load_places; \
 	$(PY) manage.py seed_demo; \
 	$(PY) manage.py collectstatic --noinput --verbosity=0; \

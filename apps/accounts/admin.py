@@ -4,6 +4,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import BaseUserCreationForm
 from django.utils.translation import gettext_lazy as _
 
+from .forms import AdminLoginForm
 from .models import User
 from .phones import phone_digest, validate_mobile
 
@@ -29,6 +30,10 @@ class UserCreationForm(BaseUserCreationForm):
         if commit:
             user.save()
         return user
+
+
+# The admin's log-in takes a phone number and sits behind the same lockout as the other log-ins.
+admin.site.login_form = AdminLoginForm
 
 
 @admin.register(User)

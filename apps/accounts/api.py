@@ -1,6 +1,6 @@
 from django.contrib.auth import authenticate
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+from rest_framework import exceptions, serializers
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
@@ -12,6 +12,15 @@ from rest_framework.views import APIView
 from apps.core.api import AuthenticatedAPIView
 
 from .serializers import LOGIN_FAILED, MeOutput, TokenInput, TokenOutput
+from .throttling import LoginDecision, login_attempt_allowed, record_login_failure, record_login_success
+
+
+class LoginLocked(exceptions.Throttled):
+    """429 with Retry-After (set by DRF's handler for Throttled) and the lockout's own message."""
+
+    def __init__(self, decision: LoginDecision) -> None:
+        exceptions.APIException.__init__(self, detail=decision.message, code="throttled")
+        self.wait = decision.retry_after
 
 
 class TokenView(APIView):
@@ -26,11 +35,15 @@ class TokenView(APIView):
     def post(self, request: Request) -> Response:
         data = TokenInput(data=request.data)
         data.is_valid(raise_exception=True)
-        user = authenticate(
-            request._request, username=data.validated_data["phone"], password=data.validated_data["password"]
-        )
+        phone = data.validated_data["phone"]
+        decision = login_attempt_allowed(request._request, phone)
+        if not decision.allowed:
+            raise LoginLocked(decision)
+        user = authenticate(request._request, username=phone, password=data.validated_data["password"])
         if user is None:
+            record_login_failure(request._request, phone)
             raise serializers.ValidationError({"phone": [LOGIN_FAILED]})
+        record_login_success(request._request, phone)
         token, _created = Token.objects.get_or_create(user=user)
         return Response(TokenOutput({"token": token.key}).data)
 

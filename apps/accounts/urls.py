@@ -1,14 +1,10 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .forms import PhoneLoginForm
+from .views import LoginView
 
 app_name = "accounts"
 urlpatterns = [
-    path(
-        "login/",
-        auth_views.LoginView.as_view(authentication_form=PhoneLoginForm, template_name="accounts/login.html"),
-        name="login",
-    ),
+    path("login/", LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
 ]

@@ -3,6 +3,7 @@
 (SQLite file and a filesystem broker) — the same code path production runs."""
 
 from .api import *  # noqa: F403
+from .cache import *  # noqa: F403
 from .core import *  # noqa: F403
 from .database import *  # noqa: F403
 from .domain import *  # noqa: F403

@@ -1,3 +1,5 @@
+from .env import env_bool, env_str
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
@@ -14,7 +16,12 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "apps.core.schema.AutoSchema",
     "EXCEPTION_HANDLER": "apps.core.api.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"login": "10/min"},
+    # A coarse flood guard per client address on the token endpoint, counted in the shared cache;
+    # wrong passwords are limited far more tightly by the log-in lockout (settings/cache.py).
+    "DEFAULT_THROTTLE_RATES": {"login": env_str("API_LOGIN_RATE", "30/min")},
+    # Client address for the throttles: the last X-Forwarded-For entry behind the proxy, else
+    # REMOTE_ADDR (never a client-supplied header).
+    "NUM_PROXIES": 1 if env_bool("DJANGO_BEHIND_PROXY", False) else 0,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
