@@ -6,8 +6,8 @@ never per-process memory:
 * ``CACHE_URL`` (or else ``REDIS_URL``) ``redis://…``/``rediss://…`` — Redis, through Django's
   built-in backend. Give the cache its own database number in ``CACHE_URL`` where the broker
   shares the server.
-* ``CACHE_URL=db://`` (``db://<table>`` to name the table) — a table in the main database; the
-  table is created by ``migrate`` (and ``createcachetable``).
+* ``CACHE_URL=db://`` (``db://<table>`` to name the table) — a table in the main database,
+  created by ``manage.py createcachetable`` (``make run`` runs it after ``migrate``).
 * neither — the embedded default: files under the data directory, shared by every process on
   the machine.
 """
