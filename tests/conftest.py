@@ -5,10 +5,12 @@ In CI (``CI=true``) a test whose service is missing fails instead of skipping.""
 import os
 import shutil
 import socket
+from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from rest_framework.test import APIClient
 
@@ -48,6 +50,15 @@ def _test_settings(settings) -> None:
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    # Log-in lockouts and throttle counters live in the shared cache, which outlives a test
+    # (and a run, on Redis or the file cache): every test starts and ends with it empty.
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture
