@@ -48,6 +48,10 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
     @extend_schema(request=None, responses=OfferOutput)
     @action(detail=True, methods=["post"])
     def accept(self, request: Request, pk: str | None = None) -> Response:
+        """接单. Safe to retry: if you already accepted (or arrived, or completed), 200 with the
+        offer as it is and nothing changes. Refusals (409): ``offer_taken`` (the places were
+        filled by others), ``request_cancelled``, ``offer_expired``, ``offer_declined`` (you
+        declined it), ``offer_released`` (you said you cannot go)."""
         offer = self._own_offer()
         services.offer_accept(offer=offer, volunteer=offer.volunteer)
         return self._answer(offer)
@@ -55,6 +59,8 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
     @extend_schema(request=DeclineInput, responses=OfferOutput)
     @action(detail=True, methods=["post"])
     def decline(self, request: Request, pk: str | None = None) -> Response:
+        """婉拒. Safe to retry: an offer you already declined answers 200 unchanged. 409
+        ``already_accepted`` once you hold the task (release it instead), or as for accept."""
         offer = self._own_offer()
         data = DeclineInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -64,6 +70,9 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
     @extend_schema(request=None, responses=OfferOutput)
     @action(detail=True, methods=["post"])
     def arrive(self, request: Request, pk: str | None = None) -> Response:
+        """Check in. Safe to retry: once you have arrived (or completed), 200 with the offer as
+        it is. 409 ``request_cancelled`` after a cancellation, ``not_ready`` while places are
+        still open."""
         offer = self._own_offer()
         services.offer_check_in(offer=offer, volunteer=offer.volunteer)
         return self._answer(offer)
@@ -71,6 +80,9 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
     @extend_schema(request=CompleteInput, responses=OfferOutput)
     @action(detail=True, methods=["post"])
     def complete(self, request: Request, pk: str | None = None) -> Response:
+        """Check out. Safe to retry: once completed, 200 with the offer as it is (the first
+        report and hours stand). 409 ``request_cancelled`` after a cancellation,
+        ``not_checked_in`` before arriving."""
         offer = self._own_offer()
         data = CompleteInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -80,6 +92,8 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
     @extend_schema(request=ReleaseInput, responses=OfferOutput)
     @action(detail=True, methods=["post"])
     def release(self, request: Request, pk: str | None = None) -> Response:
+        """Say you cannot go (the place returns to dispatch). Safe to retry: 200 unchanged once
+        released. 409 ``request_cancelled`` after a cancellation."""
         offer = self._own_offer()
         data = ReleaseInput(data=request.data)
         data.is_valid(raise_exception=True)

@@ -78,7 +78,7 @@ def dispatch_directed(
             )
         )
         if already:
-            raise DomainError(
+            raise Conflict(
                 _("已向以下志愿者派过单：%(numbers)s") % {"numbers": "、".join(sorted(already))}, code="already_offered"
             )
         minutes = expires_in_minutes or settings.OFFER_EXPIRY_MINUTES[locked.urgency]
@@ -101,28 +101,46 @@ def dispatch_directed(
     return offers
 
 
-def _closed_message(status: str, request: ServiceRequest | None = None) -> str:
-    if request is not None and request.status == Status.CANCELLED:
+# An action whose effect already holds, asked again by the same volunteer (a retry after a lost
+# answer), succeeds again and changes nothing: the offer statuses at or past each action's result.
+ACCEPTED_OR_LATER = frozenset({OfferStatus.ACCEPTED, OfferStatus.IN_SERVICE, OfferStatus.COMPLETED})
+ARRIVED_OR_LATER = frozenset({OfferStatus.IN_SERVICE, OfferStatus.COMPLETED})
+
+
+def _closed(offer: Offer, request: ServiceRequest) -> Conflict:
+    """Why ``offer`` can no longer be answered, each cause with its own code."""
+    if request.status == Status.CANCELLED:
         # Cancelling withdraws the offers too; "someone else took it" would be untrue.
-        return _("该需求已取消。")
-    if status == OfferStatus.WITHDRAWN:
-        return _("手慢了，这个需求已经有志愿者接单了。")
-    if status == OfferStatus.EXPIRED:
-        return _("该邀请已过期。")
-    return _("该邀请已答复过了。")
+        return Conflict(_("该需求已取消。"), code="request_cancelled")
+    if offer.status == OfferStatus.WITHDRAWN:
+        return Conflict(_("手慢了，这个需求已经有志愿者接单了。"), code="offer_taken")
+    if offer.status == OfferStatus.EXPIRED or (
+        offer.status == OfferStatus.OFFERED and offer.expires_at <= timezone.now()
+    ):
+        return Conflict(_("该邀请已过期。"), code="offer_expired")
+    if offer.status == OfferStatus.DECLINED:
+        return Conflict(_("您已婉拒了这个邀请。"), code="offer_declined")
+    if offer.status == OfferStatus.RELEASED:
+        return Conflict(_("您已说明无法前往，这个任务已交还派单。"), code="offer_released")
+    if offer.status in ACCEPTED_OR_LATER:
+        return Conflict(_("您已接下这个任务。"), code="already_accepted")
+    return Conflict(_("该邀请已答复过了。"), code="offer_closed")
 
 
 def offer_accept(*, offer: Offer, volunteer: VolunteerProfile) -> Offer:
     """接单, first come first served: exactly ``volunteers_needed`` acceptances win; the rest
-    get a Conflict saying the request is taken. When the last place fills, the other open
-    offers are withdrawn and their volunteers told."""
+    get a Conflict ``offer_taken``. When the last place fills, the other open offers are
+    withdrawn and their volunteers told.
+
+    Safe to retry: if ``volunteer`` already accepted this offer (or has gone on to arrive or
+    complete), the offer is returned as it is, with no event, notification or count."""
     with transaction.atomic():
         request, offer = _lock(offer)
         now = timezone.now()
-        if offer.status != OfferStatus.OFFERED:
-            raise Conflict(_closed_message(offer.status, request), code="offer_closed")
-        if offer.expires_at <= now:
-            raise Conflict(_closed_message(OfferStatus.EXPIRED), code="offer_expired")
+        if offer.volunteer_id == volunteer.id and offer.status in ACCEPTED_OR_LATER:
+            return offer
+        if offer.status != OfferStatus.OFFERED or offer.expires_at <= now:
+            raise _closed(offer, request)
         request = request_services.request_record_acceptance(request_id=request.id, actor=volunteer.user)
         _offer_transition(
             offer=offer,
@@ -159,11 +177,14 @@ def offer_accept(*, offer: Offer, volunteer: VolunteerProfile) -> Offer:
 
 
 def offer_decline(*, offer: Offer, volunteer: VolunteerProfile, reason: str = "") -> Offer:
-    """婉拒 an offer. If no live offer is left and places remain, the request goes back to the queue."""
+    """婉拒 an offer. If no live offer is left and places remain, the request goes back to the
+    queue. Safe to retry: an offer this volunteer already declined is returned as it is."""
     with transaction.atomic():
         request, offer = _lock(offer)
+        if offer.volunteer_id == volunteer.id and offer.status == OfferStatus.DECLINED:
+            return offer
         if offer.status != OfferStatus.OFFERED:
-            raise Conflict(_closed_message(offer.status, request), code="offer_closed")
+            raise _closed(offer, request)
         _offer_transition(
             offer=offer,
             from_status=OfferStatus.OFFERED,
@@ -214,11 +235,18 @@ def offers_expire(*, now: datetime | None = None) -> int:
 
 
 def offer_check_in(*, offer: Offer, volunteer: VolunteerProfile) -> Offer:
-    """Arrived: service time starts now (travel is not counted)."""
+    """Arrived: service time starts now (travel is not counted). Safe to retry: an offer this
+    volunteer already checked in on (or completed) is returned as it is."""
     with transaction.atomic():
         request, offer = _lock(offer)
+        if offer.volunteer_id == volunteer.id and offer.status in ARRIVED_OR_LATER:
+            return offer
+        if request.status == Status.CANCELLED:
+            raise _closed(offer, request)
         if request.status not in (Status.ACCEPTED, Status.IN_SERVICE):
             raise Conflict(_("请等待所需志愿者全部接单后再签到。"), code="not_ready")
+        if offer.status != OfferStatus.ACCEPTED:
+            raise _closed(offer, request)
         _offer_transition(
             offer=offer,
             from_status=OfferStatus.ACCEPTED,
@@ -232,10 +260,15 @@ def offer_check_in(*, offer: Offer, volunteer: VolunteerProfile) -> Offer:
 
 def offer_complete(*, offer: Offer, volunteer: VolunteerProfile, report: str = "") -> Offer:
     """Checked out: hours from check-in to now in 0.5 h steps. The request completes when every
-    volunteer holding a place has checked out."""
+    volunteer holding a place has checked out. Safe to retry: an offer this volunteer already
+    completed is returned as it is (the first report and hours stand)."""
     with transaction.atomic():
         request, offer = _lock(offer)
         now = timezone.now()
+        if offer.volunteer_id == volunteer.id and offer.status == OfferStatus.COMPLETED:
+            return offer
+        if request.status == Status.CANCELLED:
+            raise _closed(offer, request)
         if offer.status != OfferStatus.IN_SERVICE or offer.checked_in_at is None:
             raise Conflict(_("请先签到，再完成服务。"), code="not_checked_in")
         hours = round_to_half_hour((now - offer.checked_in_at).total_seconds())
@@ -256,12 +289,17 @@ def offer_complete(*, offer: Offer, volunteer: VolunteerProfile, report: str = "
 
 
 def offer_release(*, offer: Offer, volunteer: VolunteerProfile, reason: str) -> Offer:
-    """A volunteer who accepted but cannot go says so (Art. 22); the place returns to dispatch."""
+    """A volunteer who accepted but cannot go says so (Art. 22); the place returns to dispatch.
+    Safe to retry: an offer this volunteer already released is returned as it is."""
     typed = Reason.typed(reason)
     if not typed:
         raise DomainError(_("请说明无法前往的原因。"), code="reason_required")
     with transaction.atomic():
         request, offer = _lock(offer)
+        if offer.volunteer_id == volunteer.id and offer.status == OfferStatus.RELEASED:
+            return offer
+        if request.status == Status.CANCELLED:
+            raise _closed(offer, request)
         _offer_transition(
             offer=offer,
             from_status=OfferStatus.ACCEPTED,
@@ -281,17 +319,19 @@ def offer_release(*, offer: Offer, volunteer: VolunteerProfile, reason: str) -> 
 
 
 def request_cancel(*, request: ServiceRequest, actor: User, reason: str) -> ServiceRequest:
-    """Cancel a request (by its requester or its staff) and withdraw every open offer and task."""
+    """Cancel a request (by its requester or its staff) and withdraw every open offer and task.
+    The places of the withdrawn tasks are freed in the same transaction, so
+    ``volunteers_accepted`` counts only places still held (none, once cancelled)."""
     why = Reason.typed(reason) or Reason.system(
         "cancelled_by_resident" if actor.id == request.requester_id else "cancelled_by_staff"
     )
     with transaction.atomic():
         locked = request_services.request_lock(request_id=request.id)
         request_services.request_cancelled(request=locked, actor=actor, reason=why)
-        withdrawn: list[int] = []
+        withdrawn: dict[str, list[int]] = {}
         # Cancelling is refused once service has begun, so no offer is in service here.
         for from_status in (OfferStatus.OFFERED, OfferStatus.ACCEPTED):
-            withdrawn += OFFER_MACHINE.move_many(
+            withdrawn[from_status] = OFFER_MACHINE.move_many(
                 Offer.objects.filter(request=locked),
                 from_status=from_status,
                 to=OfferStatus.WITHDRAWN,
@@ -299,8 +339,9 @@ def request_cancel(*, request: ServiceRequest, actor: User, reason: str) -> Serv
                 reason=why,
                 response_note=why.text,
             )
+        request_services.request_free_places(request=locked, places=len(withdrawn[OfferStatus.ACCEPTED]))
         notify(
-            recipient_ids=_volunteer_user_ids(withdrawn),
+            recipient_ids=_volunteer_user_ids([pk for ids in withdrawn.values() for pk in ids]),
             kind=Kind.OFFER_CLOSED,
             request_id=locked.id,
             params=_notice(locked, **why.as_params()),

@@ -207,19 +207,31 @@ def request_record_acceptance(*, request_id: int, actor: User) -> ServiceRequest
         id=request_id, status=Status.OFFERED, volunteers_accepted__lt=F("volunteers_needed")
     ).update(volunteers_accepted=F("volunteers_accepted") + 1)
     if not won:
-        raise Conflict(_("手慢了，这个需求已经有志愿者接单了。"), code="already_taken")
+        raise Conflict(_("手慢了，这个需求已经有志愿者接单了。"), code="offer_taken")
     request = ServiceRequest.objects.select_related("station").get(id=request_id)
     if request.volunteers_accepted == request.volunteers_needed:
         transition(request=request, to_status=Status.ACCEPTED, actor=actor, reason=Reason.system("fully_staffed"))
     return request
 
 
+def request_free_places(*, request: ServiceRequest, places: int) -> None:
+    """``places`` accepted volunteers no longer hold a place (released, or withdrawn by a
+    cancellation): count them out in one conditional UPDATE, never below zero. Must run inside
+    the caller's transaction, after :func:`request_lock`."""
+    if places <= 0:
+        return
+    freed = ServiceRequest.objects.filter(id=request.id, volunteers_accepted__gte=places).update(
+        volunteers_accepted=F("volunteers_accepted") - places
+    )
+    if not freed:  # the count was already lower than the tasks it counts: it can only go to zero
+        ServiceRequest.objects.filter(id=request.id).update(volunteers_accepted=0)
+    request.refresh_from_db(fields=["volunteers_accepted"])
+
+
 def request_record_release(*, request: ServiceRequest, actor: User, reason: Reason, live_offers_remain: bool) -> None:
     """An accepted volunteer withdrew before service began: free their place and, if the
     request was fully staffed, send it back to dispatch."""
-    ServiceRequest.objects.filter(id=request.id, volunteers_accepted__gt=0).update(
-        volunteers_accepted=F("volunteers_accepted") - 1
-    )
+    request_free_places(request=request, places=1)
     request.refresh_from_db(fields=["volunteers_accepted", "status"])
     if request.status == Status.ACCEPTED:
         to_status = Status.OFFERED if live_offers_remain else Status.QUEUED

@@ -29,7 +29,7 @@ pytestmark = pytest.mark.postgres
 ROUNDS = 20
 VOLUNTEERS = 50
 NEEDED = 3
-LOSER_CODES = {"offer_closed", "already_taken"}
+LOSER_CODES = {"offer_taken"}
 
 
 def _wait_for_server_connections_to_close(timeout: float = 10.0) -> None:

@@ -39,7 +39,7 @@ def test_the_guard_refuses_an_acceptance_once_every_place_is_taken(cast, offered
     with pytest.raises(Conflict) as excinfo, transaction.atomic():
         request_record_acceptance(request_id=offered.id, actor=cast.other_volunteer.user)
 
-    assert (excinfo.value.code, str(excinfo.value.message)) == ("already_taken", "手慢了，这个需求已经有志愿者接单了。")
+    assert (excinfo.value.code, str(excinfo.value.message)) == ("offer_taken", "手慢了，这个需求已经有志愿者接单了。")
     stored = ServiceRequest.objects.get(id=offered.id)
     assert (stored.volunteers_accepted, stored.status) == (1, Status.OFFERED)
     assert RequestEvent.objects.filter(request=offered).count() == events_before
@@ -51,5 +51,5 @@ def test_the_guard_refuses_an_acceptance_on_a_request_no_longer_offered(cast, of
     with pytest.raises(Conflict) as excinfo, transaction.atomic():
         request_record_acceptance(request_id=offered.id, actor=cast.volunteer.user)
 
-    assert excinfo.value.code == "already_taken"
+    assert excinfo.value.code == "offer_taken"
     assert ServiceRequest.objects.get(id=offered.id).volunteers_accepted == 0

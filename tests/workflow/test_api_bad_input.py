@@ -366,7 +366,7 @@ def test_a_dispatch_to_a_volunteer_already_offered_is_refused(world, api):
         f"/api/v1/requests/{world.request.id}/dispatch/", {"volunteer_ids": [world.cast.volunteer.id]}, format="json"
     )
     assert_refused(
-        response, 400, "already_offered", f"已向以下志愿者派过单：{world.cast.volunteer.volunteer_number}", before
+        response, 409, "already_offered", f"已向以下志愿者派过单：{world.cast.volunteer.volunteer_number}", before
     )
 
 
@@ -511,44 +511,28 @@ TRANSITIONS = [
         "该工单已经评价过了。", id="staff-rate-after-the-resident",
     ),
     pytest.param(
-        "accepted", None, "volunteer", OFFER_URL, "accept", None, "offer_closed",
-        "该邀请已答复过了。", id="accept-twice",
-    ),
-    pytest.param(
-        "completed", None, "volunteer", OFFER_URL, "accept", None, "offer_closed",
-        "该邀请已答复过了。", id="accept-after-completion",
-    ),
-    pytest.param(
         "accepted", None, "other_volunteer", OFFER_URL.replace("{offer}", "{other_offer}"), "accept", None,
-        "offer_closed", "手慢了，这个需求已经有志愿者接单了。", id="accept-after-the-place-was-taken",
+        "offer_taken", "手慢了，这个需求已经有志愿者接单了。", id="accept-after-the-place-was-taken",
     ),
     pytest.param(
         "offered", _expire_offer, "volunteer", OFFER_URL, "accept", None, "offer_expired",
         "该邀请已过期。", id="accept-an-expired-offer",
     ),
     pytest.param(
-        "offered", _cancel, "volunteer", OFFER_URL, "accept", None, "offer_closed",
+        "offered", _cancel, "volunteer", OFFER_URL, "accept", None, "request_cancelled",
         "该需求已取消。", id="accept-after-cancellation",
     ),
     pytest.param(
-        "offered", _cancel, "volunteer", OFFER_URL, "decline", {}, "offer_closed",
+        "offered", _cancel, "volunteer", OFFER_URL, "decline", {}, "request_cancelled",
         "该需求已取消。", id="decline-after-cancellation",
     ),
     pytest.param(
-        "accepted", None, "volunteer", OFFER_URL, "decline", {}, "offer_closed",
-        "该邀请已答复过了。", id="decline-after-accepting",
+        "accepted", None, "volunteer", OFFER_URL, "decline", {}, "already_accepted",
+        "您已接下这个任务。", id="decline-after-accepting",
     ),
     pytest.param(
         "offered", None, "volunteer", OFFER_URL, "arrive", None, "not_ready",
         "请等待所需志愿者全部接单后再签到。", id="arrive-before-accepting",
-    ),
-    pytest.param(
-        "in_service", None, "volunteer", OFFER_URL, "arrive", None, "stale_status",
-        "该邀请状态已变化，请刷新后重试。", id="arrive-twice",
-    ),
-    pytest.param(
-        "completed", None, "volunteer", OFFER_URL, "arrive", None, "not_ready",
-        "请等待所需志愿者全部接单后再签到。", id="arrive-after-completion",
     ),
     pytest.param(
         "accepted", None, "volunteer", OFFER_URL, "complete", {}, "not_checked_in",
@@ -559,8 +543,16 @@ TRANSITIONS = [
         "请先签到，再完成服务。", id="complete-before-accepting",
     ),
     pytest.param(
-        "completed", None, "volunteer", OFFER_URL, "complete", {}, "not_checked_in",
-        "请先签到，再完成服务。", id="complete-twice",
+        "accepted", _cancel, "volunteer", OFFER_URL, "arrive", None, "request_cancelled",
+        "该需求已取消。", id="arrive-after-cancellation",
+    ),
+    pytest.param(
+        "accepted", _cancel, "volunteer", OFFER_URL, "complete", {}, "request_cancelled",
+        "该需求已取消。", id="complete-after-cancellation",
+    ),
+    pytest.param(
+        "accepted", _cancel, "volunteer", OFFER_URL, "release", {"reason": "有事"}, "request_cancelled",
+        "该需求已取消。", id="release-after-cancellation",
     ),
     pytest.param(
         "offered", None, "volunteer", OFFER_URL, "release", {"reason": "有事"}, "stale_status",

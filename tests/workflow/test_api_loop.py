@@ -67,7 +67,7 @@ def test_request_goes_through_the_whole_loop(cast, org, api):
     assert response.json()["request"]["address"] == "太平庄村东街12号"
     response = api(second).post(f"/api/v1/offers/{offer_ids[second.id]}/accept/")
     assert response.status_code == 409
-    assert response.json()["code"] == "offer_closed"
+    assert response.json()["code"] == "offer_taken"
     assert Offer.objects.get(id=offer_ids[second.id]).status == OfferStatus.WITHDRAWN
     assert ServiceRequest.objects.get(id=request_id).status == "accepted"
     assert _kinds(cast.resident) == ["accepted", "queued", "received"]

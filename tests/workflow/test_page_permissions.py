@@ -565,6 +565,9 @@ def test_form_action_is_scoped_and_refusal_changes_nothing(client, world, action
     action.changed(world)
 
 
+SAFE_RETRIES = {"offer_accept", "offer_arrive", "offer_complete"}
+
+
 @pytest.mark.parametrize("action", ACTIONS, ids=lambda a: a.name)
 def test_form_action_in_the_wrong_state_is_refused_with_a_message(client, world, action: Action) -> None:
     """Allowed users repeating an action, or acting too early, get a message and no change."""
@@ -583,7 +586,10 @@ def test_form_action_in_the_wrong_state_is_refused_with_a_message(client, world,
     response = client_as(client, world.cast, role).post(url, action.data(world))
     assert response.status_code == 302
     messages = [(m.level_tag, str(m)) for m in get_messages(response.wsgi_request)]
-    assert len(messages) == 1 and messages[0][0] == "error", messages
+    # Accepting, arriving and completing again after the work is done are safe retries: the
+    # same success, and still nothing changes.
+    expected = "success" if action.name in SAFE_RETRIES else "error"
+    assert len(messages) == 1 and messages[0][0] == expected, messages
     assert db_state() == before
 
 
