@@ -1,11 +1,13 @@
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from apps.core.filters import MAX_ID
 from apps.core.masking import mask_name
-from apps.service_requests.models import ServiceRequest
+from apps.service_requests.models import ServiceRequest, Status
+from apps.service_requests.serializers import LabelField
 
-from .models import Offer
+from .models import Offer, OfferStatus
 from .selectors import volunteer_sees_contact
 
 
@@ -48,7 +50,7 @@ class OfferRequestOutput(serializers.ModelSerializer):
     category = serializers.CharField(source="category.display_name")
     township = _Named()
     village = _Named()
-    status_display = serializers.CharField(source="get_status_display")
+    status_display = LabelField(Status, source="status")
     contact_name = serializers.SerializerMethodField()
 
     class Meta:
@@ -85,7 +87,7 @@ class OfferRequestWithContactOutput(OfferRequestOutput):
 
 
 class OfferOutput(serializers.ModelSerializer):
-    status_display = serializers.CharField(source="get_status_display")
+    status_display = LabelField(OfferStatus, source="status")
     request = serializers.SerializerMethodField()
     volunteer = serializers.SerializerMethodField()
 
@@ -107,8 +109,17 @@ class OfferOutput(serializers.ModelSerializer):
         ]
 
     def get_request(self, obj: Offer) -> dict:
-        serializer = OfferRequestWithContactOutput if volunteer_sees_contact(offer=obj) else OfferRequestOutput
-        return serializer(obj.request, context=self.context).data
+        # One nested serializer of each kind for the whole list, not one built per row.
+        sees_contact = volunteer_sees_contact(offer=obj)
+        nested = self._nested.get(sees_contact)
+        if nested is None:
+            kind = OfferRequestWithContactOutput if sees_contact else OfferRequestOutput
+            nested = self._nested[sees_contact] = kind(context=self.context)
+        return nested.to_representation(obj.request)
+
+    @cached_property
+    def _nested(self) -> dict[bool, OfferRequestOutput]:
+        return {}
 
     def get_volunteer(self, obj: Offer) -> dict:
         return {

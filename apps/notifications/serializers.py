@@ -13,8 +13,13 @@ class NotificationOutput(serializers.ModelSerializer):
         fields = ["id", "kind", "request_id", "title", "body", "link", "created_at", "read_at"]
         extra_kwargs = {"link": {"help_text": "The page of this site the notification opens for its reader, or empty."}}
 
+    def to_representation(self, instance: Notification) -> dict:
+        # Title and body come from one rendering of the message, not one each.
+        self._rendered = render(instance.kind, instance.params, instance.request_id)
+        return super().to_representation(instance)
+
     def get_title(self, obj: Notification) -> str:
-        return render(obj.kind, obj.params, obj.request_id)[0]
+        return self._rendered[0]
 
     def get_body(self, obj: Notification) -> str:
-        return render(obj.kind, obj.params, obj.request_id)[1]
+        return self._rendered[1]

@@ -104,16 +104,17 @@ def test_my_request_detail_page_runs_seven_queries(client, cast, org, django_ass
 
 
 @pytest.mark.parametrize("rows", ROWS)
-def test_volunteer_offers_page_runs_four_queries(client, cast, org, django_assert_num_queries, rows):
+def test_volunteer_offers_page_runs_five_queries(client, cast, org, django_assert_num_queries, rows):
     offers = _offered_to_volunteer(cast, org, rows)
     client = _get(client, cast.volunteer.user, "/v/offers/")
 
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         # 1. the session
         # 2. the user
         # 3. the user's volunteer profile (the page is for volunteers; the menu reuses it)
-        # 4. the open offers, joined to request, its category, township and village, and the
-        #    volunteer with their user: nothing per row
+        # 4. COUNT(*) of the open offers, for the pager (20 a page)
+        # 5. the page of open offers, joined to request, its category, township and village, and
+        #    the volunteer with their user: nothing per row
         response = client.get("/v/offers/")
 
     html = response.content.decode()
@@ -121,7 +122,7 @@ def test_volunteer_offers_page_runs_four_queries(client, cast, org, django_asser
 
 
 @pytest.mark.parametrize("rows", ROWS)
-def test_volunteer_tasks_page_runs_five_queries(client, cast, org, django_assert_num_queries, rows):
+def test_volunteer_tasks_page_runs_six_queries(client, cast, org, django_assert_num_queries, rows):
     active = _offered_to_volunteer(cast, org, rows)
     done = _offered_to_volunteer(cast, org, rows)
     for offer in active + done:
@@ -131,12 +132,13 @@ def test_volunteer_tasks_page_runs_five_queries(client, cast, org, django_assert
         offer_complete(offer=offer, volunteer=cast.volunteer, report="已完成")
     client = _get(client, cast.volunteer.user, "/v/tasks/")
 
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         # 1. the session
         # 2. the user
         # 3. the user's volunteer profile
-        # 4. the tasks in progress, joined as on the offers page
-        # 5. the last 20 completed tasks, joined likewise
+        # 4. COUNT(*) of the tasks in progress, for the pager (20 a page)
+        # 5. the page of tasks in progress, joined as on the offers page
+        # 6. the last 20 completed tasks, joined likewise
         response = client.get("/v/tasks/")
 
     html = response.content.decode()

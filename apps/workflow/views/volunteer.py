@@ -5,6 +5,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -30,24 +31,29 @@ from ..forms import (
 )
 from .common import attempt, form_errors, volunteer_required
 
+# Offers and tasks per page: a busy volunteer's list stays a phone-sized page.
+PAGE_SIZE = 20
+
 
 @login_required
 def volunteer_offers(request: AuthenticatedHttpRequest) -> HttpResponse:
     volunteer_required(request)
-    offers = open_offers_of_volunteer(user=request.user)
-    return render(request, "workflow/volunteer/offers.html", {"offers": offers})
+    page = Paginator(open_offers_of_volunteer(user=request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "workflow/volunteer/offers.html", {"page": page})
 
 
 @login_required
 def volunteer_tasks(request: AuthenticatedHttpRequest) -> HttpResponse:
     volunteer_required(request)
     active = offers_of_volunteer(user=request.user).filter(status__in=HOLDS_PLACE)
+    page = Paginator(active, PAGE_SIZE).get_page(request.GET.get("page"))
     done = offers_of_volunteer(user=request.user).filter(status=OfferStatus.COMPLETED)[:20]
     return render(
         request,
         "workflow/volunteer/tasks.html",
         {
-            "active": [(o, volunteer_sees_contact(offer=o)) for o in active],
+            "page": page,
+            "active": [(o, volunteer_sees_contact(offer=o)) for o in page],
             "done": done,
             "complete_form": CompleteForm(),
         },
