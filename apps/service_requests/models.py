@@ -49,6 +49,11 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
 ACTIVE_FOR_VOLUNTEERS = frozenset({Status.QUEUED, Status.OFFERED, Status.ACCEPTED, Status.IN_SERVICE, Status.ESCALATED})
 CANCELLABLE = frozenset({Status.SUBMITTED, Status.QUEUED, Status.OFFERED, Status.ACCEPTED, Status.ESCALATED})
 DISPATCHABLE = frozenset({Status.QUEUED, Status.OFFERED, Status.ESCALATED})
+# The statuses a request can rest in, for filters. "rated" is a step, not a resting place:
+# rating closes the request in the same transaction (completed → rated → closed), so the
+# timeline shows it but no request is ever found in it.
+TRANSIENT_STATUSES = frozenset({Status.RATED})
+FILTERABLE_STATUSES = [(value, label) for value, label in Status.choices if value not in TRANSIENT_STATUSES]
 
 
 class Urgency(models.TextChoices):

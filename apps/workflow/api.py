@@ -1,21 +1,22 @@
 import django_filters
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.core import idempotency
 from apps.core.api import ScopedViewSet
 from apps.core.errors import Forbidden
 from apps.core.filters import DateTimeFilter, IdFilter
 from apps.dispatch import services as dispatch_services
 from apps.dispatch.serializers import DispatchInput, OfferOutput
 from apps.ratings.serializers import RatingInput, RatingOutput
-from apps.ratings.services import rating_submit
+from apps.ratings.services import rating_submit_or_repeat
 from apps.service_requests import services as request_services
-from apps.service_requests.models import ServiceRequest, Status, Urgency
+from apps.service_requests.models import FILTERABLE_STATUSES, ServiceRequest, Urgency
 from apps.service_requests.selectors import requests_visible_to, user_manages_request
 from apps.service_requests.serializers import (
     CancelInput,
@@ -32,7 +33,9 @@ from .services import request_submit_on_behalf
 
 
 class RequestFilter(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=Status.choices)
+    # Not "rated": rating closes a request at once, so no request ever rests there (the
+    # timeline still shows the step).
+    status = django_filters.MultipleChoiceFilter(choices=FILTERABLE_STATUSES)
     urgency = django_filters.ChoiceFilter(choices=Urgency.choices)
     category = IdFilter(field_name="category_id")
     township = IdFilter(field_name="township_id")
@@ -77,7 +80,8 @@ class RequestViewSet(mixins.ListModelMixin, ScopedViewSet):
     def retrieve(self, request: Request, pk: str | None = None) -> Response:
         return self._detail(self.get_object())
 
-    @extend_schema(request=RequestCreateInput, responses={201: RequestDetailOutput})
+    @extend_schema(request=RequestCreateInput, responses={201: RequestDetailOutput}, parameters=[idempotency.PARAMETER])
+    @idempotency.idempotent
     def create(self, request: Request) -> Response:
         """点单: submit a request as yourself."""
         data = RequestCreateInput(data=request.data)
@@ -89,8 +93,11 @@ class RequestViewSet(mixins.ListModelMixin, ScopedViewSet):
         )
         return self._detail(created, status_code=status.HTTP_201_CREATED)
 
-    @extend_schema(request=OnBehalfCreateInput, responses={201: RequestDetailOutput})
+    @extend_schema(
+        request=OnBehalfCreateInput, responses={201: RequestDetailOutput}, parameters=[idempotency.PARAMETER]
+    )
     @action(detail=False, methods=["post"], url_path="on-behalf")
+    @idempotency.idempotent
     def on_behalf(self, request: Request) -> Response:
         """代点单: staff enter a request taken by phone or at the desk, for a resident of their area."""
         user = self.user
@@ -123,10 +130,12 @@ class RequestViewSet(mixins.ListModelMixin, ScopedViewSet):
         )
         return self._detail(request_obj)
 
-    @extend_schema(request=DispatchInput, responses={201: OfferOutput(many=True)})
+    @extend_schema(request=DispatchInput, responses={201: OfferOutput(many=True)}, parameters=[idempotency.PARAMETER])
     @action(detail=True, methods=["post"], url_path="dispatch", pagination_class=None)
+    @idempotency.idempotent
     def dispatch_offers(self, request: Request, pk: str | None = None) -> Response:
-        """派单: offer the request to chosen volunteers of your area."""
+        """派单: offer the request to chosen volunteers of your area. A volunteer who already
+        has an open offer or task on it: 409 ``already_offered`` (nothing is sent)."""
         request_obj = self._managed()
         data = DispatchInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -150,18 +159,30 @@ class RequestViewSet(mixins.ListModelMixin, ScopedViewSet):
         dispatch_services.request_cancel(request=request_obj, actor=self.user, reason=data.validated_data["reason"])
         return self._detail(request_obj)
 
-    @extend_schema(request=RatingInput, responses={201: RatingOutput})
+    @extend_schema(
+        request=RatingInput,
+        responses={
+            201: RatingOutput,
+            200: OpenApiResponse(RatingOutput, description="The same rating by the same person again: unchanged."),
+        },
+        parameters=[idempotency.PARAMETER],
+    )
     @action(detail=True, methods=["post"])
+    @idempotency.idempotent
     def rate(self, request: Request, pk: str | None = None) -> Response:
-        """评单: 1–5 with tags and a comment, once; staff may rate on the resident's behalf."""
+        """评单: 1–5 with tags and a comment, once; staff may rate on the resident's behalf.
+
+        201 with the new rating. Safe to retry: the same person sending exactly the same rating
+        again gets 200 with the rating as stored, and nothing changes; any other second rating
+        is 409 ``already_rated``."""
         request_obj = self._requester_or_staff()
         data = RatingInput(data=request.data)
         data.is_valid(raise_exception=True)
-        rating = rating_submit(
+        rating, created = rating_submit_or_repeat(
             request=request_obj,
             actor=self.user,
             score=data.validated_data["score"],
             tags=data.validated_data["tags"],
             comment=data.validated_data["comment"],
         )
-        return Response(RatingOutput(rating).data, status=status.HTTP_201_CREATED)
+        return Response(RatingOutput(rating).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
