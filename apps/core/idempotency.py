@@ -24,13 +24,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
 from .errors import DomainError
 from .models import IdempotencyKey
+from .schema import ErrorOutput
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -49,6 +50,11 @@ PARAMETER = OpenApiParameter(
         "creates nothing. The same key with another body or path: 422 `idempotency_key_reused`. "
         "A malformed key: 400 `invalid_idempotency_key`. Keys are per user."
     ),
+)
+
+# The answer to a key used before for another request, for the operations' ``responses``.
+REUSED_RESPONSE = OpenApiResponse(
+    ErrorOutput, description="`idempotency_key_reused`: the Idempotency-Key was first used for another request."
 )
 
 

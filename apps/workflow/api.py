@@ -80,7 +80,11 @@ class RequestViewSet(mixins.ListModelMixin, ScopedViewSet):
     def retrieve(self, request: Request, pk: str | None = None) -> Response:
         return self._detail(self.get_object())
 
-    @extend_schema(request=RequestCreateInput, responses={201: RequestDetailOutput}, parameters=[idempotency.PARAMETER])
+    @extend_schema(
+        request=RequestCreateInput,
+        responses={201: RequestDetailOutput, 422: idempotency.REUSED_RESPONSE},
+        parameters=[idempotency.PARAMETER],
+    )
     @idempotency.idempotent
     def create(self, request: Request) -> Response:
         """点单: submit a request as yourself."""
@@ -94,7 +98,9 @@ class RequestViewSet(mixins.ListModelMixin, ScopedViewSet):
         return self._detail(created, status_code=status.HTTP_201_CREATED)
 
     @extend_schema(
-        request=OnBehalfCreateInput, responses={201: RequestDetailOutput}, parameters=[idempotency.PARAMETER]
+        request=OnBehalfCreateInput,
+        responses={201: RequestDetailOutput, 422: idempotency.REUSED_RESPONSE},
+        parameters=[idempotency.PARAMETER],
     )
     @action(detail=False, methods=["post"], url_path="on-behalf")
     @idempotency.idempotent
@@ -130,7 +136,11 @@ class RequestViewSet(mixins.ListModelMixin, ScopedViewSet):
         )
         return self._detail(request_obj)
 
-    @extend_schema(request=DispatchInput, responses={201: OfferOutput(many=True)}, parameters=[idempotency.PARAMETER])
+    @extend_schema(
+        request=DispatchInput,
+        responses={201: OfferOutput(many=True), 422: idempotency.REUSED_RESPONSE},
+        parameters=[idempotency.PARAMETER],
+    )
     @action(detail=True, methods=["post"], url_path="dispatch", pagination_class=None)
     @idempotency.idempotent
     def dispatch_offers(self, request: Request, pk: str | None = None) -> Response:
@@ -164,6 +174,7 @@ class RequestViewSet(mixins.ListModelMixin, ScopedViewSet):
         responses={
             201: RatingOutput,
             200: OpenApiResponse(RatingOutput, description="The same rating by the same person again: unchanged."),
+            422: idempotency.REUSED_RESPONSE,
         },
         parameters=[idempotency.PARAMETER],
     )
