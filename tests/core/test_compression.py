@@ -34,7 +34,7 @@ def test_plain_when_not_asked(client, cast):
 @pytest.mark.parametrize("before", ["django.middleware.security.SecurityMiddleware", "whitenoise.middleware."])
 def test_compression_comes_after_security_and_static_files(before):
     order = settings.MIDDLEWARE
-    gzip_at = order.index("django.middleware.gzip.GZipMiddleware")
+    gzip_at = order.index("apps.core.middleware.PageGZipMiddleware")
     assert any(name.startswith(before) for name in order[:gzip_at])
     # Everything that writes the body runs inside it.
     assert all("Security" not in name and "whitenoise" not in name for name in order[gzip_at + 1 :])
@@ -45,3 +45,11 @@ def _without_tokens(html: str) -> str:
     masked = re.findall(r"\b[A-Za-z0-9]{64}\b", html)
     assert masked  # the page does carry the token
     return re.sub(r"\b[A-Za-z0-9]{64}\b", "TOKEN", html)
+
+
+def test_api_answers_are_not_compressed_even_when_asked(api, cast):
+    response = api(cast.resident).get("/api/v1/me/", HTTP_ACCEPT_ENCODING="gzip")
+
+    assert response.status_code == 200
+    assert not response.has_header("Content-Encoding")
+    assert response.json()["id"] == cast.resident.id

@@ -58,7 +58,7 @@ MIDDLEWARE = [
     # never compressed, and with SameSite=Lax (Django's default) no other site's page can make
     # the browser send the many signed-in requests the attack needs. GZipMiddleware adds random
     # bytes to every response besides (Heal The Breach).
-    "django.middleware.gzip.GZipMiddleware",
+    "apps.core.middleware.PageGZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

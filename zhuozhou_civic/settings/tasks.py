@@ -38,4 +38,5 @@ CELERY_BEAT_SCHEDULE = {
     "escalate-overdue-requests": {"task": "service_requests.escalate_overdue", "schedule": 300.0},
     "close-unrated-requests": {"task": "service_requests.close_unrated", "schedule": 3600.0},
     "redeliver-notifications": {"task": "notifications.redeliver_pending", "schedule": 120.0},
+    "purge-idempotency-keys": {"task": "core.purge_idempotency_keys", "schedule": 3600.0},
 }
