@@ -2,6 +2,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from apps.core.fields import TextField
 from apps.core.filters import MAX_ID
 from apps.core.masking import mask_name
 from apps.service_requests.models import ServiceRequest, Status
@@ -27,15 +28,15 @@ class DispatchInput(serializers.Serializer):
 
 
 class DeclineInput(serializers.Serializer):
-    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    reason = TextField(max_length=500, required=False, allow_blank=True, default="")
 
 
 class ReleaseInput(serializers.Serializer):
-    reason = serializers.CharField(max_length=500)
+    reason = TextField(max_length=500)
 
 
 class CompleteInput(serializers.Serializer):
-    report = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    report = TextField(multiline=True, max_length=2000, required=False, allow_blank=True, default="")
 
 
 class _Named(serializers.Serializer):

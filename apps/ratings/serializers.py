@@ -2,6 +2,8 @@ from typing import Any
 
 from rest_framework import serializers
 
+from apps.core.fields import TextField
+
 from .models import Rating, Tag
 
 
@@ -10,7 +12,7 @@ class RatingInput(serializers.Serializer[Any]):
     tags = serializers.ListField(
         child=serializers.ChoiceField(choices=Tag.choices), required=False, default=list, max_length=6
     )
-    comment = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    comment = TextField(multiline=True, max_length=500, required=False, allow_blank=True, default="")
 
 
 class RatingOutput(serializers.ModelSerializer[Rating]):

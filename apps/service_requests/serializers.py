@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from apps.accounts.phones import validate_contact_phone, validate_mobile
+from apps.core.fields import IdField, TextField
 from apps.core.masking import mask_name
 from apps.organisation.models import Place, ServiceCategory
 
@@ -31,13 +32,13 @@ class StorableDateTimeField(serializers.DateTimeField):
 
 
 class RequestCreateInput(serializers.Serializer):
-    category = serializers.PrimaryKeyRelatedField(queryset=ServiceCategory.objects.filter(is_active=True))
-    title = serializers.CharField(max_length=80)
-    description = serializers.CharField(max_length=2000)
-    village = serializers.PrimaryKeyRelatedField(queryset=Place.objects.filter(kind=Place.Kind.VILLAGE))
-    address = serializers.CharField(max_length=200)
-    contact_name = serializers.CharField(max_length=50)
-    contact_phone = serializers.CharField(max_length=20)
+    category = IdField(queryset=ServiceCategory.objects.filter(is_active=True))
+    title = TextField(max_length=80)
+    description = TextField(multiline=True, max_length=2000)
+    village = IdField(queryset=Place.objects.filter(kind=Place.Kind.VILLAGE))
+    address = TextField(max_length=200)
+    contact_name = TextField(max_length=50)
+    contact_phone = TextField(max_length=20)
     urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.NORMAL)
     volunteers_needed = serializers.IntegerField(min_value=1, max_value=20, default=1)
     window_start = StorableDateTimeField(required=False, allow_null=True)
@@ -62,8 +63,8 @@ class RequestCreateInput(serializers.Serializer):
 class OnBehalfCreateInput(RequestCreateInput):
     """代点单: staff enter a request taken by phone or at the desk."""
 
-    requester_phone = serializers.CharField(max_length=20)
-    requester_name = serializers.CharField(max_length=50)
+    requester_phone = TextField(max_length=20)
+    requester_name = TextField(max_length=50)
     channel = serializers.ChoiceField(
         choices=[(Channel.PHONE, Channel.PHONE.label), (Channel.DESK, Channel.DESK.label)]
     )
@@ -74,11 +75,11 @@ class OnBehalfCreateInput(RequestCreateInput):
 
 class ReviewInput(serializers.Serializer):
     decision = serializers.ChoiceField(choices=[("accept", _("受理")), ("reject", _("不予受理"))])
-    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    reason = TextField(max_length=500, required=False, allow_blank=True, default="")
 
 
 class CancelInput(serializers.Serializer):
-    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    reason = TextField(max_length=500, required=False, allow_blank=True, default="")
 
 
 class LabelField(serializers.CharField):

@@ -93,7 +93,8 @@ CREATE_CASES = [
     pytest.param({"title": "   "}, ["title"], id="title-blank"),
     pytest.param({"title": None}, ["title"], id="title-null"),
     pytest.param({"title": "修" * 81}, ["title"], id="title-81-chars"),
-    pytest.param({"title": "水龙头\x00"}, ["title"], id="title-nul-character"),
+    # Control and zero-width characters are taken out before the checks: left with nothing, it is blank.
+    pytest.param({"title": "\x00\u200b\u2060"}, ["title"], id="title-nul-and-zero-width-only"),
     pytest.param({"title": ["水龙头"]}, ["title"], id="title-a-list"),
     pytest.param({"description": "漏" * 2001}, ["description"], id="description-2001-chars"),
     pytest.param({"address": "街" * 201}, ["address"], id="address-201-chars"),

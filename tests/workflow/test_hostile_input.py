@@ -7,6 +7,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import ProhibitNullCharactersValidator
 from django.utils import translation
 
+from apps.accounts.models import User
+from apps.service_requests.models import ServiceRequest
+from tests.accounts.factories import make_user
+from tests.service_requests.factories import request_payload, submit_request
 from tests.workflow.scenario import db_state
 
 
@@ -83,3 +87,94 @@ def test_the_framework_message_for_a_nul_character_is_ours() -> None:
         ProhibitNullCharactersValidator()("a\x00b")
 
     assert excinfo.value.messages == ["不能包含空字符（NUL）。"]
+
+
+INVISIBLE = "\u200b\u200c\u2060\ufeff"
+
+
+@pytest.mark.parametrize("field", ["title", "address", "contact_name", "description"])
+def test_a_field_of_invisible_characters_only_is_empty(resident_api, org, field) -> None:
+    before = db_state()
+    payload = request_payload(category=org["category"], village=org["village_a1"], **{field: INVISIBLE + " \x00"})
+
+    response = resident_api.post("/api/v1/requests/", payload, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {field: ["该字段不能为空。"]}
+    assert db_state() == before
+
+
+def test_invisible_characters_are_taken_out_of_what_is_kept(resident_api, org) -> None:
+    payload = request_payload(
+        category=org["category"], village=org["village_a1"], title="修\u200b水龙头\x00", description="第一行\r\n第二行"
+    )
+
+    response = resident_api.post("/api/v1/requests/", payload, format="json")
+
+    assert response.status_code == 201, response.content
+    created = ServiceRequest.objects.get(id=response.json()["id"])
+    assert (created.title, created.description) == ("修水龙头", "第一行\n第二行")
+
+
+def test_a_rejection_reason_of_invisible_characters_only_is_refused(api, cast, org) -> None:
+    request = submit_request(requester=cast.resident, category=org["category"], village=org["village_a1"])
+    before = db_state()
+
+    response = api(cast.staff_a).post(
+        f"/api/v1/requests/{request.id}/review/", {"decision": "reject", "reason": INVISIBLE}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "reason_required"
+    assert db_state() == before
+
+
+def test_a_phone_in_full_width_digits_finds_the_same_resident_not_a_second_account(api, cast, org) -> None:
+    resident = make_user(phone="13812345678", name="郭大爷")
+    payload = request_payload(
+        category=org["category"],
+        village=org["village_a1"],
+        requester_phone="1381234567８",
+        requester_name="郭大爷",
+        channel="phone",
+    )
+
+    response = api(cast.staff_a).post("/api/v1/requests/on-behalf/", payload, format="json")
+
+    assert response.status_code == 201, response.content
+    assert ServiceRequest.objects.get(id=response.json()["id"]).requester_id == resident.id
+    assert User.objects.filter(name="郭大爷").count() == 1
+
+
+def test_zeros_are_not_a_landline(resident_api, org) -> None:
+    before = db_state()
+    payload = request_payload(category=org["category"], village=org["village_a1"], contact_phone="00000000000")
+
+    response = resident_api.post("/api/v1/requests/", payload, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"contact_phone": ["请输入手机号码或带区号的固定电话。"]}
+    assert db_state() == before
+
+
+@pytest.mark.parametrize("category", [1.5, "1.5", True, "１"])
+def test_an_id_that_is_not_a_whole_number_is_refused(resident_api, org, category) -> None:
+    before = db_state()
+    payload = request_payload(category=org["category"], village=org["village_a1"])
+    payload["category"] = category
+
+    response = resident_api.post("/api/v1/requests/", payload, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"category": ["请填写整数编号。"]}
+    assert db_state() == before
+
+
+def test_a_township_given_as_a_village_is_refused_in_words_people_understand(resident_api, org) -> None:
+    payload = request_payload(category=org["category"], village=org["village_a1"])
+    payload["village"] = org["township_a"].id
+
+    response = resident_api.post("/api/v1/requests/", payload, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"village": [f"编号为 {org['township_a'].id} 的选项不存在，或不可选择。"]}
