@@ -77,6 +77,8 @@ class Offer(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["volunteer", "status"], name="offer_volunteer_status"),
+            # A volunteer's offers and tasks, newest first: the lists' order without a sort.
+            models.Index(fields=["volunteer", "-created_at", "-id"], name="offer_volunteer_recent"),
             models.Index(fields=["status", "expires_at"], name="offer_status_expiry"),
             models.Index(fields=["request", "status"], name="offer_request_status"),
         ]
