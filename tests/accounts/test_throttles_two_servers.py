@@ -7,10 +7,8 @@ Redis database; wrong passwords alternate between them."""
 import http.client
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,17 +16,12 @@ import pytest
 import redis
 
 from tests.conftest import _reachable, require
+from tests.servers import free_port, manage, wait_until_serving
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = "redis://127.0.0.1:6379/9"
 TOKEN_URL = "/api/v1/auth/token/"
 LOCKED, OTHER, PASSWORD = "13811110001", "13811110002", "a-long-pass-2026"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _env(data_dir: Path) -> dict[str, str]:
@@ -41,26 +34,6 @@ def _env(data_dir: Path) -> dict[str, str]:
         DJANGO_BEHIND_PROXY="0",
     )
     return env
-
-
-def _manage(args: list[str], env: dict[str, str]) -> None:
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
-def _wait_until_serving(process: subprocess.Popen[bytes], port: int, log: Path, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"gunicorn exited ({process.returncode}):\n{log.read_text()}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail(f"gunicorn did not listen on {port} within {timeout}s:\n{log.read_text()}")
 
 
 def _post_token(port: int, phone: str, password: str) -> tuple[int, dict, str | None]:
@@ -87,17 +60,17 @@ def shared_redis() -> Iterator[redis.Redis]:
 @pytest.fixture
 def two_servers(tmp_path, shared_redis) -> Iterator[list[int]]:
     env = _env(tmp_path)
-    _manage(["migrate", "--noinput"], env)
-    _manage(["createcachetable"], env)
+    manage(["migrate", "--noinput"], env)
+    manage(["createcachetable"], env)
     create = (
         "from apps.accounts.models import User\n"
         f"User.objects.create_user(phone='{LOCKED}', password='{PASSWORD}', name='王秀兰')\n"
         f"User.objects.create_user(phone='{OTHER}', password='{PASSWORD}', name='周建国')\n"
     )
-    _manage(["shell", "-c", create], env)
+    manage(["shell", "-c", create], env)
 
     processes: list[subprocess.Popen[bytes]] = []
-    ports = [_free_port(), _free_port()]
+    ports = [free_port(), free_port()]
     try:
         for port in ports:
             log = tmp_path / f"gunicorn-{port}.log"
@@ -114,7 +87,7 @@ def two_servers(tmp_path, shared_redis) -> Iterator[list[int]]:
             with log.open("wb") as log_file:
                 process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
             processes.append(process)
-            _wait_until_serving(process, port, log)
+            wait_until_serving(process, port, log)
         yield ports
     finally:
         for process in processes:

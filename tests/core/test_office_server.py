@@ -7,7 +7,6 @@ import http.client
 import json
 import os
 import signal
-import socket
 import stat
 import subprocess
 import sys
@@ -25,6 +24,7 @@ from django.utils import translation
 
 from apps.core.management.commands.secret_key import SecretKeyFileError, ensure_secret_key
 from apps.core.management.commands.serve import gunicorn_command
+from tests.servers import free_port, manage, wait_until_serving
 
 ROOT = Path(__file__).resolve().parents[2]
 FAR_FUTURE = "max-age=315360000, public, immutable"
@@ -150,12 +150,6 @@ def test_the_command_prints_the_key_of_the_data_directory(tmp_path, capsys):
 # ------------------------------------------------------------------ (c) gunicorn, end to end
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _env(data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_DEBUG", "DATABASE_URL", "PHONE_LOOKUP_KEY"}}
     env.update(
@@ -165,13 +159,6 @@ def _env(data_dir: Path) -> dict[str, str]:
         REDIS_URL="",
     )
     return env
-
-
-def _manage(args: list[str], env: dict[str, str]) -> None:
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
 
 
 @dataclass
@@ -191,29 +178,16 @@ def _get(port: int, path: str, headers: dict[str, str] | None = None) -> Fetched
         conn.close()
 
 
-def _wait_until_serving(process: subprocess.Popen[bytes], port: int, log: Path, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"gunicorn exited ({process.returncode}):\n{log.read_text()}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail(f"gunicorn did not listen on {port} within {timeout}s:\n{log.read_text()}")
-
-
 def test_gunicorn_serves_the_house_404_and_compressed_far_future_static_files(tmp_path):
     env = _env(tmp_path)
-    _manage(["migrate", "--noinput"], env)
-    _manage(["collectstatic", "--noinput"], env)
+    manage(["migrate", "--noinput"], env)
+    manage(["collectstatic", "--noinput"], env)
     manifest = json.loads((tmp_path / "staticfiles" / "staticfiles.json").read_text())
     hashed_css = manifest["paths"]["css/site.css"]
     assert hashed_css != "css/site.css"  # fingerprinted
     original_css = (ROOT / "static" / "css" / "site.css").read_bytes()
 
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "gunicorn.log"
     with log.open("wb") as log_file:
         process = subprocess.Popen(
@@ -225,7 +199,7 @@ def test_gunicorn_serves_the_house_404_and_compressed_far_future_static_files(tm
             start_new_session=True,
         )
     try:
-        _wait_until_serving(process, port, log)
+        wait_until_serving(process, port, log)
 
         missing = _get(port, "/no-such-page/")
         assert missing.status == 404
@@ -259,9 +233,9 @@ def test_gunicorn_serves_the_house_404_and_compressed_far_future_static_files(tm
 
 def test_serve_stops_its_web_server_worker_and_beat_on_sigterm(tmp_path):
     env = _env(tmp_path)
-    _manage(["migrate", "--noinput"], env)
-    _manage(["collectstatic", "--noinput", "--verbosity=0"], env)
-    port = _free_port()
+    manage(["migrate", "--noinput"], env)
+    manage(["collectstatic", "--noinput", "--verbosity=0"], env)
+    port = free_port()
     log = tmp_path / "serve.log"
     with log.open("wb") as log_file:
         process = subprocess.Popen(
@@ -273,7 +247,7 @@ def test_serve_stops_its_web_server_worker_and_beat_on_sigterm(tmp_path):
             start_new_session=True,  # its own process group: the children are the group's other members
         )
     try:
-        _wait_until_serving(process, port, log, timeout=60)
+        wait_until_serving(process, port, log, timeout=60)
         assert _get(port, "/no-such-page/").status == 404
         process.send_signal(signal.SIGTERM)  # to serve alone, not to its children
         assert process.wait(timeout=40) == 0

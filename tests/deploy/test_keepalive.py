@@ -14,7 +14,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -23,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
+from tests.servers import free_port, manage, wait_until_serving
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = "gunicorn.conf.py"
@@ -36,12 +37,6 @@ PASSWORD = "keep-alive-Passw0rd"
 CONNECTION_LOST = (ConnectionError, http.client.RemoteDisconnected, http.client.BadStatusLine)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _env(data_dir: Path) -> dict[str, str]:
     # The embedded default (SQLite in a data directory of its own), debug off.
     drop = {"DJANGO_DEBUG", "DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "CACHE_URL", "PHONE_LOOKUP_KEY"}
@@ -50,29 +45,9 @@ def _env(data_dir: Path) -> dict[str, str]:
     return env
 
 
-def _manage(args: list[str], env: dict[str, str]) -> None:
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
 def _documented_server(port: int) -> list[str]:
     """The README's gunicorn line, on a port of the test's own."""
     return [sys.executable, "-m", "gunicorn", "-c", CONFIG, "-b", f"127.0.0.1:{port}", "zhuozhou_civic.wsgi"]
-
-
-def _wait_until_serving(process: subprocess.Popen[bytes], port: int, log: Path, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"gunicorn exited ({process.returncode}):\n{log.read_text()}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail(f"gunicorn did not listen on {port} within {timeout}s:\n{log.read_text()}")
 
 
 def _api_token(port: int) -> str:
@@ -146,14 +121,14 @@ def _client(number: int, port: int, token: str, tally: Tally) -> None:
 @pytest.mark.timeout(240)
 def test_keep_alive_connections_idle_1_to_5_s_between_500_posts_are_never_reset(tmp_path):
     env = _env(tmp_path)
-    _manage(["migrate", "--noinput"], env)
+    manage(["migrate", "--noinput"], env)
     create = (
         "from apps.accounts.models import User; "
         f"User.objects.create_user(phone={PHONE!r}, password={PASSWORD!r}, name='长连接')"
     )
-    _manage(["shell", "-c", create], env)
+    manage(["shell", "-c", create], env)
 
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "gunicorn.log"
     with log.open("wb") as log_file:
         process = subprocess.Popen(
@@ -165,7 +140,7 @@ def test_keep_alive_connections_idle_1_to_5_s_between_500_posts_are_never_reset(
             start_new_session=True,
         )
     try:
-        _wait_until_serving(process, port, log)
+        wait_until_serving(process, port, log)
         token = _api_token(port)
         tally = Tally()
         started = time.monotonic()

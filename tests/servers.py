@@ -1,0 +1,41 @@
+"""For tests that run the real web server as a process of its own: a free loopback port, the
+project's management commands in a given environment, and waiting until the server listens."""
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def manage(args: list[str], env: dict[str, str], *, timeout: float = 300) -> None:
+    """``manage.py <args>`` in ``env``; fails the test with its output if it fails."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def wait_until_serving(process: subprocess.Popen[bytes], port: int, log: Path, timeout: float = 30) -> None:
+    """Return once something listens on ``port``; fail with the server's log if it exits or
+    does not listen within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"gunicorn exited ({process.returncode}):\n{log.read_text()}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    pytest.fail(f"gunicorn did not listen on {port} within {timeout}s:\n{log.read_text()}")
