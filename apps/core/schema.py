@@ -6,10 +6,12 @@ decorator of its own:
 
 - 400 — it reads a body (validation, a rule of the business), its viewset filters by the query
   string, or it is a paginated list (a bad ``page_size``);
-- 403 — it authenticates (no or a bad token: DRF answers 403, session authentication coming
-  first) or checks permissions;
+- 401 — it needs a signed-in caller (no or a bad token; the answer carries
+  ``WWW-Authenticate: Token``);
+- 403 — the caller may not do this (a permission, or a session's missing CSRF token);
 - 404 — it names an object in its path, or it is a paginated list (a page past the end);
 - 409 — it acts on an object whose state may no longer allow it;
+- 413 — it reads a body, which may be too large or have too many fields;
 - 415 — it reads a body, in a media type it does not parse;
 - 429 — it is throttled (log-in)."""
 
@@ -59,16 +61,16 @@ class AutoSchema(SpectacularAutoSchema):
         # The viewset's filters also narrow get_object(), so a bad query string is a 400 on its detail routes too.
         if self._reads_body() or getattr(view, "filterset_class", None) is not None or paginated:
             statuses.add(400)
-        if view.authentication_classes or not all(
-            isinstance(permission, AllowAny) for permission in view.get_permissions()
-        ):
-            statuses.add(403)
+        if not all(isinstance(permission, AllowAny) for permission in view.get_permissions()):
+            statuses.update({401, 403})
+        elif view.authentication_classes:
+            statuses.add(403)  # a session without its CSRF token
         if has_path_object or paginated:
             statuses.add(404)
         if has_path_object and self.method != "GET":
             statuses.add(409)
         if self._reads_body():
-            statuses.add(415)
+            statuses.update({413, 415})
         if view.get_throttles():
             statuses.add(429)
         return sorted(statuses)

@@ -134,7 +134,7 @@ def _refusal(actor: str, *, allowed: set[str], sees: set[str], forbidden_body: d
     if actor in allowed:
         return None
     if actor == "anonymous":
-        return 403, NOT_AUTHENTICATED
+        return 401, NOT_AUTHENTICATED
     if actor in sees:
         return 403, forbidden_body
     return 404, NOT_FOUND
@@ -166,7 +166,8 @@ def test_requests_list_shows_exactly_the_requests_in_the_users_scope(world, api,
     response = _client(api, world, actor).get("/api/v1/requests/")
 
     if actor == "anonymous":
-        assert response.status_code == 403
+        assert response.status_code == 401
+        assert response["WWW-Authenticate"] == "Token"
         assert error_body(response) == NOT_AUTHENTICATED
         return
     assert response.status_code == 200
@@ -219,7 +220,7 @@ def test_a_requests_detail_is_shown_exactly_to_those_who_list_it(world, api, act
     response = _client(api, world, actor).get(f"/api/v1/requests/{request.id}/")
 
     if actor == "anonymous" or target not in REQUESTS_SEEN[actor]:
-        expected = (403, NOT_AUTHENTICATED) if actor == "anonymous" else (404, NOT_FOUND)
+        expected = (401, NOT_AUTHENTICATED) if actor == "anonymous" else (404, NOT_FOUND)
         _assert_refused(response, *expected, before)
         assert not any(text in response.content.decode() for text in REQUEST_TEXTS[target])
         return
@@ -242,7 +243,7 @@ def test_every_signed_in_user_may_submit_a_request_as_themselves(world, api, org
     )
 
     if actor == "anonymous":
-        _assert_refused(response, 403, NOT_AUTHENTICATED, before)
+        _assert_refused(response, 401, NOT_AUTHENTICATED, before)
         return
     assert response.status_code == 201, response.content
     user = actor_user(world.cast, actor)
@@ -257,7 +258,7 @@ def test_every_signed_in_user_may_submit_a_request_as_themselves(world, api, org
 
 
 ON_BEHALF_REFUSALS: dict[str, tuple[int, dict]] = {
-    "anonymous": (403, NOT_AUTHENTICATED),
+    "anonymous": (401, NOT_AUTHENTICATED),
     "resident": (403, FORBIDDEN_ON_BEHALF),
     "other_resident": (403, FORBIDDEN_ON_BEHALF),
     "volunteer": (403, FORBIDDEN_ON_BEHALF),
@@ -316,7 +317,7 @@ def test_on_behalf_follows_the_staff_area_by_place_and_field(world, api, org, ac
 
     if actor not in ON_BEHALF_ELSEWHERE[(category, village)]:
         if actor == "anonymous":
-            expected = (403, NOT_AUTHENTICATED)
+            expected = (401, NOT_AUTHENTICATED)
         else:
             if actor not in STAFF:
                 expected = (403, FORBIDDEN_ON_BEHALF)
@@ -532,7 +533,8 @@ def test_offers_list_shows_a_volunteer_their_own_and_staff_those_of_their_area(w
     response = _client(api, world, actor).get("/api/v1/offers/")
 
     if actor == "anonymous":
-        assert response.status_code == 403
+        assert response.status_code == 401
+        assert response["WWW-Authenticate"] == "Token"
         assert error_body(response) == NOT_AUTHENTICATED
         return
     assert response.status_code == 200
@@ -577,7 +579,7 @@ def test_each_offers_detail_is_shown_exactly_to_those_who_list_it(world, api, of
     response = _client(api, world, actor).get(f"/api/v1/offers/{offer.id}/")
 
     if actor == "anonymous" or target not in OFFERS_SEEN[actor]:
-        expected = (403, NOT_AUTHENTICATED) if actor == "anonymous" else (404, NOT_FOUND)
+        expected = (401, NOT_AUTHENTICATED) if actor == "anonymous" else (404, NOT_FOUND)
         _assert_refused(response, *expected, before)
         return
     assert response.status_code == 200
@@ -734,7 +736,7 @@ def test_volunteers_list_is_for_staff_and_shows_exactly_their_area(world, api, a
     response = _client(api, world, actor).get("/api/v1/volunteers/")
 
     if actor not in VOLUNTEERS_SEEN:
-        assert response.status_code == 403
+        assert response.status_code == (401 if actor == "anonymous" else 403)
         assert error_body(response) == (NOT_AUTHENTICATED if actor == "anonymous" else PERMISSION_DENIED)
         return
     assert response.status_code == 200
@@ -752,7 +754,7 @@ def test_volunteers_list_is_for_staff_and_shows_exactly_their_area(world, api, a
 @pytest.mark.parametrize(
     ("actor", "target", "expected"),
     [
-        ("anonymous", "volunteer", 403),
+        ("anonymous", "volunteer", 401),
         ("resident", "volunteer", 403),
         ("other_resident", "volunteer", 403),
         ("volunteer", "volunteer", 403),
@@ -788,7 +790,8 @@ def test_a_volunteer_profile_is_shown_only_to_staff_whose_area_holds_it(world, a
             error_body(response)
             == {
                 404: NOT_FOUND,
-                403: NOT_AUTHENTICATED if actor == "anonymous" else PERMISSION_DENIED,
+                401: NOT_AUTHENTICATED,
+                403: PERMISSION_DENIED,
             }[expected]
         )
     assert volunteer.user.phone not in response.content.decode()
@@ -805,7 +808,8 @@ def test_notifications_list_shows_only_the_users_own(world, api, actor):
     response = _client(api, world, actor).get("/api/v1/notifications/")
 
     if actor == "anonymous":
-        assert response.status_code == 403
+        assert response.status_code == 401
+        assert response["WWW-Authenticate"] == "Token"
         assert error_body(response) == NOT_AUTHENTICATED
         return
     assert response.status_code == 200
@@ -840,7 +844,7 @@ def test_a_notification_is_shown_and_marked_read_only_for_its_recipient(world, a
     read = client.post(f"/api/v1/notifications/{notification.id}/read/")
 
     if actor != "resident":
-        expected = (403, NOT_AUTHENTICATED) if actor == "anonymous" else (404, NOT_FOUND)
+        expected = (401, NOT_AUTHENTICATED) if actor == "anonymous" else (404, NOT_FOUND)
         _assert_refused(shown, *expected, before)
         _assert_refused(read, *expected, before)
         return
@@ -863,7 +867,7 @@ def test_read_all_marks_only_the_users_own_notifications(world, api, actor):
     response = _client(api, world, actor).post("/api/v1/notifications/read-all/")
 
     if actor == "anonymous":
-        _assert_refused(response, 403, NOT_AUTHENTICATED, before)
+        _assert_refused(response, 401, NOT_AUTHENTICATED, before)
         return
     assert response.status_code == 200
     assert response.json() == {"marked": own_unread}
@@ -895,7 +899,8 @@ def test_me_describes_the_caller_with_their_own_phone_in_full(world, api, actor)
     response = _client(api, world, actor).get("/api/v1/me/")
 
     if actor == "anonymous":
-        assert response.status_code == 403
+        assert response.status_code == 401
+        assert response["WWW-Authenticate"] == "Token"
         assert error_body(response) == NOT_AUTHENTICATED
         return
     assert response.status_code == 200

@@ -1,9 +1,11 @@
 from .env import env_bool, env_str
 
 REST_FRAMEWORK = {
+    # Token first: an anonymous call is then a 401 with ``WWW-Authenticate: Token`` (DRF takes
+    # the header from the first class; session authentication has none and would make it a 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": [
