@@ -39,3 +39,14 @@ def wait_until_serving(process: subprocess.Popen[bytes], port: int, log: Path, t
         except OSError:
             time.sleep(0.2)
     pytest.fail(f"gunicorn did not listen on {port} within {timeout}s:\n{log.read_text()}")
+
+
+def start_server(command: list[str], env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
+    """Start ``command`` (a server listening on ``port``) in a session of its own, its output in
+    ``log``, and return once it listens."""
+    with log.open("wb") as log_file:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    wait_until_serving(process, port, log)
+    return process

@@ -24,7 +24,7 @@ from django.utils import translation
 
 from apps.core.management.commands.secret_key import SecretKeyFileError, ensure_secret_key
 from apps.core.management.commands.serve import gunicorn_command
-from tests.servers import free_port, manage, wait_until_serving
+from tests.servers import free_port, manage, start_server, wait_until_serving
 
 ROOT = Path(__file__).resolve().parents[2]
 FAR_FUTURE = "max-age=315360000, public, immutable"
@@ -189,18 +189,8 @@ def test_gunicorn_serves_the_house_404_and_compressed_far_future_static_files(tm
 
     port = free_port()
     log = tmp_path / "gunicorn.log"
-    with log.open("wb") as log_file:
-        process = subprocess.Popen(
-            gunicorn_command(f"127.0.0.1:{port}"),
-            cwd=ROOT,
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    process = start_server(gunicorn_command(f"127.0.0.1:{port}"), env, port, log)
     try:
-        wait_until_serving(process, port, log)
-
         missing = _get(port, "/no-such-page/")
         assert missing.status == 404
         html = missing.body.decode()

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import free_port, manage, wait_until_serving
+from tests.servers import free_port, manage, start_server
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = "gunicorn.conf.py"
@@ -130,17 +130,8 @@ def test_keep_alive_connections_idle_1_to_5_s_between_500_posts_are_never_reset(
 
     port = free_port()
     log = tmp_path / "gunicorn.log"
-    with log.open("wb") as log_file:
-        process = subprocess.Popen(
-            _documented_server(port),
-            cwd=ROOT,
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    process = start_server(_documented_server(port), env, port, log)
     try:
-        wait_until_serving(process, port, log)
         token = _api_token(port)
         tally = Tally()
         started = time.monotonic()
