@@ -1,5 +1,5 @@
 from django.contrib.auth import authenticate
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.authtoken.models import Token
@@ -31,7 +31,14 @@ class TokenView(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "login"
 
-    @extend_schema(request=TokenInput, responses=TokenOutput)
+    @extend_schema(
+        request=TokenInput,
+        responses=TokenOutput,
+        examples=[
+            OpenApiExample("登录", request_only=True, value={"phone": "13812345678", "password": "••••••••"}),
+            OpenApiExample("令牌", response_only=True, value={"token": "9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b"}),
+        ],
+    )
     def post(self, request: Request) -> Response:
         data = TokenInput(data=request.data)
         data.is_valid(raise_exception=True)

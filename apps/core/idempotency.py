@@ -24,14 +24,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
 from .errors import DomainError
 from .models import IdempotencyKey
-from .schema import ErrorOutput
+from .schema import error_codes
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -52,10 +52,11 @@ PARAMETER = OpenApiParameter(
     ),
 )
 
-# The answer to a key used before for another request, for the operations' ``responses``.
-REUSED_RESPONSE = OpenApiResponse(
-    ErrorOutput, description="`idempotency_key_reused`: the Idempotency-Key was first used for another request."
-)
+# What a key can be refused with, added to the error responses of each operation that takes one.
+ERROR_CODES = {
+    400: {"invalid_idempotency_key": "The Idempotency-Key is not 1–255 printable ASCII characters."},
+    422: {"idempotency_key_reused": "The Idempotency-Key was first used for another request."},
+}
 
 
 class KeyReused(DomainError):
@@ -98,6 +99,7 @@ View = TypeVar("View", bound=Callable[..., Response])
 def idempotent(view: View) -> View:
     """Decorate a DRF view method that creates something (see the module docstring)."""
 
+    @error_codes(ERROR_CODES)
     @wraps(view)
     def wrapper(self: Any, request: Request, *args: Any, **kwargs: Any) -> Response:
         key = request.headers.get(HEADER)

@@ -9,11 +9,27 @@ from rest_framework.response import Response
 
 from apps.core.api import ScopedViewSet
 from apps.core.errors import Forbidden
+from apps.core.schema import error_codes
 
 from . import services
 from .models import Offer, OfferStatus
 from .selectors import offers_listed_for, offers_visible_to
 from .serializers import CompleteInput, DeclineInput, OfferOutput, ReleaseInput
+
+# Why an offer can no longer be answered (409), each cause with its own code.
+CLOSED = {
+    "request_cancelled": "The request was cancelled.",
+    "offer_taken": "The places were filled by others.",
+    "offer_expired": "The offer's time ran out.",
+    "offer_declined": "You declined it.",
+    "offer_released": "You said you cannot go.",
+    "already_accepted": "You hold this task already: release it instead.",
+    "offer_closed": "The offer was answered already.",
+}
+
+
+def _closed(*codes: str) -> dict[str, str]:
+    return {code: CLOSED[code] for code in codes}
 
 
 class OfferFilter(django_filters.FilterSet):
@@ -46,6 +62,13 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
         return Response(OfferOutput(fresh, context=self.get_serializer_context()).data)
 
     @extend_schema(request=None, responses=OfferOutput)
+    @error_codes(
+        {
+            409: _closed(
+                "offer_taken", "request_cancelled", "offer_expired", "offer_declined", "offer_released", "offer_closed"
+            )
+        }
+    )
     @action(detail=True, methods=["post"])
     def accept(self, request: Request, pk: str | None = None) -> Response:
         """接单. Safe to retry: if you already accepted (or arrived, or completed), 200 with the
@@ -57,6 +80,18 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
         return self._answer(offer)
 
     @extend_schema(request=DeclineInput, responses=OfferOutput)
+    @error_codes(
+        {
+            409: _closed(
+                "already_accepted",
+                "offer_taken",
+                "request_cancelled",
+                "offer_expired",
+                "offer_released",
+                "offer_closed",
+            )
+        }
+    )
     @action(detail=True, methods=["post"])
     def decline(self, request: Request, pk: str | None = None) -> Response:
         """婉拒. Safe to retry: an offer you already declined answers 200 unchanged. 409
@@ -68,6 +103,21 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
         return self._answer(offer)
 
     @extend_schema(request=None, responses=OfferOutput)
+    @error_codes(
+        {
+            409: {
+                "not_ready": "Places are still open: wait until every volunteer needed has accepted.",
+                **_closed(
+                    "request_cancelled",
+                    "offer_taken",
+                    "offer_expired",
+                    "offer_declined",
+                    "offer_released",
+                    "offer_closed",
+                ),
+            }
+        }
+    )
     @action(detail=True, methods=["post"])
     def arrive(self, request: Request, pk: str | None = None) -> Response:
         """Check in. Safe to retry: once you have arrived (or completed), 200 with the offer as
@@ -78,6 +128,7 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
         return self._answer(offer)
 
     @extend_schema(request=CompleteInput, responses=OfferOutput)
+    @error_codes({409: {"not_checked_in": "Check in (arrive) first.", **_closed("request_cancelled")}})
     @action(detail=True, methods=["post"])
     def complete(self, request: Request, pk: str | None = None) -> Response:
         """Check out. Safe to retry: once completed, 200 with the offer as it is (the first
@@ -90,6 +141,12 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
         return self._answer(offer)
 
     @extend_schema(request=ReleaseInput, responses=OfferOutput)
+    @error_codes(
+        {
+            400: {"reason_required": "Say why you cannot go."},
+            409: _closed("request_cancelled"),
+        }
+    )
     @action(detail=True, methods=["post"])
     def release(self, request: Request, pk: str | None = None) -> Response:
         """Say you cannot go (the place returns to dispatch). Safe to retry: 200 unchanged once

@@ -1,10 +1,12 @@
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
 from apps.core.fields import TextField
 from apps.core.filters import MAX_ID
 from apps.core.masking import mask_name
+from apps.organisation.serializers import CategoryRef, PlaceRef
 from apps.service_requests.models import ServiceRequest, Status
 from apps.service_requests.serializers import LabelField
 
@@ -39,18 +41,13 @@ class CompleteInput(serializers.Serializer):
     report = TextField(multiline=True, max_length=2000, required=False, allow_blank=True, default="")
 
 
-class _Named(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-
-
 class OfferRequestOutput(serializers.ModelSerializer):
-    """What a volunteer sees of a request before holding a place: no phone, no address,
-    the contact's name masked."""
+    """What a volunteer sees of a request before holding a place, or once the request is over:
+    no phone, no address, no coordinates, the contact's name masked."""
 
-    category = serializers.CharField(source="category.display_name")
-    township = _Named()
-    village = _Named()
+    category = CategoryRef()
+    township = PlaceRef()
+    village = PlaceRef()
     status_display = LabelField(Status, source="status")
     contact_name = serializers.SerializerMethodField()
 
@@ -78,7 +75,8 @@ class OfferRequestOutput(serializers.ModelSerializer):
 
 
 class OfferRequestWithContactOutput(OfferRequestOutput):
-    """For the volunteer holding a place on an active request: whom to call and where to go."""
+    """What the volunteer holding a place (accepted, arrived) sees while the request is active
+    (dispatched, in service): whom to call and where to go, the contact's name in full."""
 
     class Meta(OfferRequestOutput.Meta):
         fields = [*OfferRequestOutput.Meta.fields, "address", "contact_phone", "latitude", "longitude"]
@@ -87,10 +85,26 @@ class OfferRequestWithContactOutput(OfferRequestOutput):
         return obj.contact_name
 
 
+class OfferVolunteerOutput(serializers.Serializer[Offer]):
+    """The volunteer an offer is for, as staff and the volunteer see it: the name masked."""
+
+    id = serializers.IntegerField(source="volunteer_id")
+    volunteer_number = serializers.CharField(source="volunteer.volunteer_number")
+    name = serializers.CharField(source="volunteer.user.masked_name")
+
+
+OFFER_REQUEST_RULE = (
+    "The request offered. Its contact (address, phone, coordinates, full contact name) is there only "
+    "for the volunteer holding a place — the offer accepted or arrived — while the request is "
+    "dispatched or in service; before, after, and for staff reading the offer, the contact name is "
+    "masked and the rest is absent."
+)
+
+
 class OfferOutput(serializers.ModelSerializer):
     status_display = LabelField(OfferStatus, source="status")
-    request = serializers.SerializerMethodField()
-    volunteer = serializers.SerializerMethodField()
+    request = serializers.SerializerMethodField(help_text=OFFER_REQUEST_RULE)
+    volunteer = OfferVolunteerOutput(source="*")
 
     class Meta:
         model = Offer
@@ -109,6 +123,13 @@ class OfferOutput(serializers.ModelSerializer):
             "volunteer",
         ]
 
+    @extend_schema_field(
+        PolymorphicProxySerializer(
+            component_name="OfferRequest",
+            serializers=[OfferRequestOutput, OfferRequestWithContactOutput],
+            resource_type_field_name=None,
+        )
+    )
     def get_request(self, obj: Offer) -> dict:
         # One nested serializer of each kind for the whole list, not one built per row.
         sees_contact = volunteer_sees_contact(offer=obj)
@@ -122,19 +143,14 @@ class OfferOutput(serializers.ModelSerializer):
     def _nested(self) -> dict[bool, OfferRequestOutput]:
         return {}
 
-    def get_volunteer(self, obj: Offer) -> dict:
-        return {
-            "id": obj.volunteer_id,
-            "volunteer_number": obj.volunteer.volunteer_number,
-            "name": obj.volunteer.user.masked_name,
-        }
 
+class AssignedVolunteerOutput(serializers.ModelSerializer[Offer]):
+    """A volunteer holding (or who held) a place on a request, as its requester and staff see it."""
 
-def assigned_volunteer_data(offer: Offer) -> dict:
-    return {
-        "volunteer_number": offer.volunteer.volunteer_number,
-        "name": mask_name(offer.volunteer.user.name),
-        "status": offer.status,
-        "status_display": offer.get_status_display(),
-        "hours": str(offer.hours) if offer.hours is not None else None,
-    }
+    volunteer_number = serializers.CharField(source="volunteer.volunteer_number")
+    name = serializers.CharField(source="volunteer.user.masked_name")
+    status_display = LabelField(OfferStatus, source="status")
+
+    class Meta:
+        model = Offer
+        fields = ["volunteer_number", "name", "status", "status_display", "hours"]

@@ -10,7 +10,7 @@ from apps.core.api import ScopedViewSet
 from . import services
 from .models import Notification
 from .selectors import notifications_for
-from .serializers import NotificationOutput
+from .serializers import MarkedOutput, NotificationOutput
 
 
 class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
@@ -29,7 +29,7 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
         notification.refresh_from_db()
         return Response(NotificationOutput(notification).data)
 
-    @extend_schema(request=None, responses={200: dict})
+    @extend_schema(request=None, responses=MarkedOutput)
     @action(detail=False, methods=["post"], url_path="read-all")
     def read_all(self, request: Request) -> Response:
         return Response({"marked": services.notifications_mark_all_read(user_id=self.user.id)})

@@ -23,3 +23,7 @@ class NotificationOutput(serializers.ModelSerializer):
 
     def get_body(self, obj: Notification) -> str:
         return self._rendered[1]
+
+
+class MarkedOutput(serializers.Serializer):
+    marked = serializers.IntegerField(help_text="How many unread notifications are now read.")

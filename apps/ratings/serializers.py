@@ -16,6 +16,10 @@ class RatingInput(serializers.Serializer[Any]):
 
 
 class RatingOutput(serializers.ModelSerializer[Rating]):
+    score = serializers.IntegerField(min_value=1, max_value=5)
+    tags = serializers.ListField(child=serializers.ChoiceField(choices=Tag.choices))
+    on_behalf = serializers.BooleanField(help_text="Given by staff for the resident (by phone, at the desk).")
+
     class Meta:
         model = Rating
         fields = ["score", "tags", "comment", "on_behalf", "created_at"]

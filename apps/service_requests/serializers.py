@@ -3,12 +3,14 @@ from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.accounts.phones import validate_contact_phone, validate_mobile
 from apps.core.fields import IdField, TextField
 from apps.core.masking import mask_name
 from apps.organisation.models import Place, ServiceCategory
+from apps.organisation.serializers import CategoryRef, OrgNodeRef, PlaceRef
 
 from .models import Channel, RequestEvent, ServiceRequest, Status, Urgency
 
@@ -95,20 +97,10 @@ class LabelField(serializers.CharField):
         return str(self.labels.get(value, value))
 
 
-class _Named(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-
-
-class _Category(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField(source="display_name")
-
-
 class RequestListOutput(serializers.ModelSerializer):
-    category = _Category()
-    township = _Named()
-    village = _Named()
+    category = CategoryRef()
+    township = PlaceRef()
+    village = PlaceRef()
     status_display = LabelField(Status, source="status")
 
     class Meta:
@@ -131,6 +123,9 @@ class RequestListOutput(serializers.ModelSerializer):
 
 
 class EventOutput(serializers.ModelSerializer):
+    """One step of a request's timeline. ``actor`` is the masked name of who acted, empty for the
+    system; ``reason`` is in the reader's language."""
+
     from_status_display = serializers.SerializerMethodField()
     to_status_display = serializers.CharField(source="get_to_status_display")
     actor = serializers.SerializerMethodField()
@@ -156,16 +151,16 @@ class EventOutput(serializers.ModelSerializer):
         return mask_name(obj.actor.name) if obj.actor else ""
 
 
-class RequestDetailOutput(RequestListOutput):
-    """The full request, for its requester and the staff who manage it."""
+class RequestDetailBase(RequestListOutput):
+    """The full request, for its requester and the staff who manage it: what this app knows of it.
+    The API answers with ``apps.workflow.serializers.RequestDetailOutput``, which adds the
+    volunteers and the rating from their own apps."""
 
-    station = _Named()
+    station = OrgNodeRef()
     status_reason = serializers.CharField(
         source="display_status_reason", read_only=True, help_text="Why it was rejected or cancelled, in your language."
     )
-    events = serializers.SerializerMethodField()
-    volunteers = serializers.SerializerMethodField()
-    rating = serializers.SerializerMethodField()
+    events = serializers.SerializerMethodField(help_text="The timeline, oldest first.")
 
     class Meta(RequestListOutput.Meta):
         fields = [
@@ -181,19 +176,10 @@ class RequestDetailOutput(RequestListOutput):
             "window_end",
             "status_reason",
             "events",
-            "volunteers",
-            "rating",
         ]
 
+    @extend_schema_field(EventOutput(many=True))
     def get_events(self, obj: ServiceRequest) -> list[dict]:
         # With many=True DRF returns a ListSerializer, whose .data is a list; the stubs still type
         # the call as EventOutput (typeddjango/djangorestframework-stubs#260).
         return EventOutput(self.context["events"], many=True).data  # type: ignore[return-value]
-
-    # Volunteers and rating come from their own apps; the composing view passes them in
-    # already serialized, so this app does not depend on dispatch or ratings.
-    def get_volunteers(self, obj: ServiceRequest) -> list[dict]:
-        return self.context.get("volunteers", [])
-
-    def get_rating(self, obj: ServiceRequest) -> dict | None:
-        return self.context.get("rating")

@@ -1,5 +1,7 @@
 from rest_framework import serializers
 
+from apps.organisation.serializers import CategoryRef, PlaceRef
+
 from .models import VolunteerProfile
 
 
@@ -7,9 +9,9 @@ class VolunteerOutput(serializers.ModelSerializer):
     """What staff see when choosing whom to dispatch: masked name, never the phone."""
 
     name = serializers.CharField(source="user.masked_name")
-    home_township = serializers.CharField(source="home_township.name")
-    home_village = serializers.CharField(source="home_village.name", default="")
-    categories = serializers.SerializerMethodField()
+    home_township = PlaceRef()
+    home_village = PlaceRef(allow_null=True)
+    categories = CategoryRef(many=True, help_text="The service categories the volunteer serves.")
 
     class Meta:
         model = VolunteerProfile
@@ -23,6 +25,3 @@ class VolunteerOutput(serializers.ModelSerializer):
             "is_verified",
             "is_active",
         ]
-
-    def get_categories(self, obj: VolunteerProfile) -> list[int]:
-        return [c.id for c in obj.categories.all()]

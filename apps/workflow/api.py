@@ -1,7 +1,7 @@
 import django_filters
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -11,6 +11,7 @@ from apps.core import idempotency
 from apps.core.api import ScopedViewSet
 from apps.core.errors import Forbidden
 from apps.core.filters import DateTimeFilter, IdFilter
+from apps.core.schema import error_codes
 from apps.dispatch import services as dispatch_services
 from apps.dispatch.serializers import DispatchInput, OfferOutput
 from apps.ratings.serializers import RatingInput, RatingOutput
@@ -22,14 +23,57 @@ from apps.service_requests.serializers import (
     CancelInput,
     OnBehalfCreateInput,
     RequestCreateInput,
-    RequestDetailOutput,
     RequestListOutput,
     ReviewInput,
 )
 from apps.volunteers.selectors import volunteers_chosen_for_dispatch
 
 from .selectors import may_act_as_requester_or_staff, request_detail_context
+from .serializers import RequestDetailOutput
 from .services import request_submit_on_behalf
+
+SUBMIT_ERRORS = {
+    400: {
+        "window_in_past": "The desired time window is already over.",
+        "no_station": "The village has no station and its township no office yet.",
+    }
+}
+ON_BEHALF_ERRORS = {
+    400: {
+        **SUBMIT_ERRORS[400],
+        "out_of_area": "The village is outside your area.",
+        "out_of_field": "The service category is outside your sub-centre's fields.",
+    }
+}
+
+
+CREATE_EXAMPLE = OpenApiExample(
+    "点单",
+    request_only=True,
+    value={
+        "category": 1,
+        "title": "帮忙买药送到家",
+        "description": "腿脚不便，需要到镇卫生院取降压药。",
+        "village": 21,
+        "address": "3排5号",
+        "contact_name": "王大爷",
+        "contact_phone": "13812345678",
+        "urgency": "normal",
+        "volunteers_needed": 1,
+        "window_start": "2026-12-02T09:00:00+08:00",
+        "window_end": "2026-12-02T11:00:00+08:00",
+    },
+)
+ON_BEHALF_EXAMPLE = OpenApiExample(
+    "代点单（电话）",
+    request_only=True,
+    value={
+        **CREATE_EXAMPLE.value,
+        "requester_phone": "13812345678",
+        "requester_name": "王大爷",
+        "channel": "phone",
+    },
+)
 
 
 class RequestFilter(django_filters.FilterSet):
@@ -82,9 +126,11 @@ class RequestViewSet(mixins.ListModelMixin, ScopedViewSet):
 
     @extend_schema(
         request=RequestCreateInput,
-        responses={201: RequestDetailOutput, 422: idempotency.REUSED_RESPONSE},
+        examples=[CREATE_EXAMPLE],
+        responses={201: RequestDetailOutput},
         parameters=[idempotency.PARAMETER],
     )
+    @error_codes(SUBMIT_ERRORS)
     @idempotency.idempotent
     def create(self, request: Request) -> Response:
         """点单: submit a request as yourself."""
@@ -99,9 +145,11 @@ class RequestViewSet(mixins.ListModelMixin, ScopedViewSet):
 
     @extend_schema(
         request=OnBehalfCreateInput,
-        responses={201: RequestDetailOutput, 422: idempotency.REUSED_RESPONSE},
+        examples=[ON_BEHALF_EXAMPLE],
+        responses={201: RequestDetailOutput},
         parameters=[idempotency.PARAMETER],
     )
+    @error_codes(ON_BEHALF_ERRORS)
     @action(detail=False, methods=["post"], url_path="on-behalf")
     @idempotency.idempotent
     def on_behalf(self, request: Request) -> Response:
@@ -121,7 +169,15 @@ class RequestViewSet(mixins.ListModelMixin, ScopedViewSet):
         )
         return self._detail(created, status_code=status.HTTP_201_CREATED)
 
-    @extend_schema(request=ReviewInput, responses=RequestDetailOutput)
+    @extend_schema(
+        request=ReviewInput,
+        responses=RequestDetailOutput,
+        examples=[
+            OpenApiExample("受理", request_only=True, value={"decision": "accept"}),
+            OpenApiExample("不予受理", request_only=True, value={"decision": "reject", "reason": "不属于志愿服务范围"}),
+        ],
+    )
+    @error_codes({400: {"reason_required": "A rejection needs a reason (the resident will read it)."}})
     @action(detail=True, methods=["post"])
     def review(self, request: Request, pk: str | None = None) -> Response:
         """审核: accept into the dispatch queue, or reject with a reason."""
@@ -138,8 +194,23 @@ class RequestViewSet(mixins.ListModelMixin, ScopedViewSet):
 
     @extend_schema(
         request=DispatchInput,
-        responses={201: OfferOutput(many=True), 422: idempotency.REUSED_RESPONSE},
+        examples=[
+            OpenApiExample("派单", request_only=True, value={"volunteer_ids": [12, 31], "expires_in_minutes": 60})
+        ],
+        responses={201: OfferOutput(many=True)},
         parameters=[idempotency.PARAMETER],
+    )
+    @error_codes(
+        {
+            400: {
+                "unknown_volunteer": "An id is not a volunteer you may see (the message lists them).",
+                "volunteer_unavailable": "A volunteer is not verified or has stopped serving (listed).",
+            },
+            409: {
+                "not_dispatchable": "The request's status does not allow dispatching.",
+                "already_offered": "A volunteer has an open offer or task on it already (listed); nothing was sent.",
+            },
+        }
     )
     @action(detail=True, methods=["post"], url_path="dispatch", pagination_class=None)
     @idempotency.idempotent
@@ -161,6 +232,7 @@ class RequestViewSet(mixins.ListModelMixin, ScopedViewSet):
         )
 
     @extend_schema(request=CancelInput, responses=RequestDetailOutput)
+    @error_codes({409: {"not_cancellable": "The request's status does not allow cancelling."}})
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str | None = None) -> Response:
         request_obj = self._requester_or_staff()
@@ -171,12 +243,26 @@ class RequestViewSet(mixins.ListModelMixin, ScopedViewSet):
 
     @extend_schema(
         request=RatingInput,
+        examples=[
+            OpenApiExample(
+                "评单",
+                request_only=True,
+                value={"score": 5, "tags": ["on_time", "patient"], "comment": "很及时，谢谢！"},
+            )
+        ],
         responses={
             201: RatingOutput,
             200: OpenApiResponse(RatingOutput, description="The same rating by the same person again: unchanged."),
-            422: idempotency.REUSED_RESPONSE,
         },
         parameters=[idempotency.PARAMETER],
+    )
+    @error_codes(
+        {
+            409: {
+                "already_rated": "It was rated already (by someone else, or differently).",
+                "not_completed": "Only a completed service can be rated.",
+            }
+        }
     )
     @action(detail=True, methods=["post"])
     @idempotency.idempotent

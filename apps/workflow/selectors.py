@@ -4,20 +4,17 @@ from typing import Any
 
 from apps.accounts.models import User
 from apps.dispatch.selectors import assigned_volunteers
-from apps.dispatch.serializers import assigned_volunteer_data
 from apps.ratings.selectors import rating_of
-from apps.ratings.serializers import RatingOutput
 from apps.service_requests.models import ServiceRequest
 from apps.service_requests.selectors import request_events, user_manages_request
 
 
 def request_detail_context(*, request: ServiceRequest) -> dict[str, Any]:
     """Events, assigned volunteers and rating of a request its viewer may see in full."""
-    rating = rating_of(request=request)
     return {
         "events": list(request_events(request=request)),
-        "volunteers": [assigned_volunteer_data(o) for o in assigned_volunteers(request=request)],
-        "rating": RatingOutput(rating).data if rating else None,
+        "volunteers": list(assigned_volunteers(request=request)),
+        "rating": rating_of(request=request),
     }
 
 

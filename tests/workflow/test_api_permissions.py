@@ -884,12 +884,12 @@ ROLES = {
     "other_resident": ["resident"],
     "volunteer": ["resident", "volunteer"],
     "other_volunteer": ["resident", "volunteer"],
-    "staff_a": ["resident", "station_staff"],
-    "station_staff_a1": ["resident", "station_staff"],
-    "staff_b": ["resident", "station_staff"],
-    "sub_centre_staff": ["resident", "station_staff"],
-    "centre_office_staff": ["resident", "station_staff"],
-    "dispatcher": ["resident", "dispatcher"],
+    "staff_a": ["resident", "staff"],
+    "station_staff_a1": ["resident", "staff"],
+    "staff_b": ["resident", "staff"],
+    "sub_centre_staff": ["resident", "staff"],
+    "centre_office_staff": ["resident", "staff"],
+    "dispatcher": ["resident", "staff", "dispatcher"],
     "admin": ["resident", "admin"],
 }
 

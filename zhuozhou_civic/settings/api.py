@@ -43,5 +43,11 @@ SPECTACULAR_SETTINGS = {
         "RequestStatusEnum": "apps.service_requests.models.Status",
         "RequestChannelEnum": "apps.service_requests.models.Channel",
         "OfferStatusEnum": "apps.dispatch.models.OfferStatus",
+        "OrgNodeKindEnum": "apps.organisation.models.OrgNode.Kind",
+        "PlaceKindEnum": "apps.organisation.models.Place.Kind",
     },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "apps.core.schema.close_output_components",
+    ],
 }
