@@ -6,6 +6,7 @@ from rest_framework import serializers
 from apps.core.fields import TextField
 from apps.core.filters import MAX_ID
 from apps.core.masking import mask_name
+from apps.core.serializers import FieldsBuiltOnce
 from apps.organisation.serializers import CategoryRef, PlaceRef
 from apps.service_requests.models import ServiceRequest, Status
 from apps.service_requests.serializers import LabelField
@@ -41,7 +42,7 @@ class CompleteInput(serializers.Serializer):
     report = TextField(multiline=True, max_length=2000, required=False, allow_blank=True, default="")
 
 
-class OfferRequestOutput(serializers.ModelSerializer):
+class OfferRequestOutput(FieldsBuiltOnce, serializers.ModelSerializer):
     """What a volunteer sees of a request before holding a place, or once the request is over:
     no phone, no address, no coordinates, the contact's name masked."""
 
@@ -101,7 +102,7 @@ OFFER_REQUEST_RULE = (
 )
 
 
-class OfferOutput(serializers.ModelSerializer):
+class OfferOutput(FieldsBuiltOnce, serializers.ModelSerializer):
     status_display = LabelField(OfferStatus, source="status")
     request = serializers.SerializerMethodField(help_text=OFFER_REQUEST_RULE)
     volunteer = OfferVolunteerOutput(source="*")

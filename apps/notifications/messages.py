@@ -2,11 +2,35 @@
 
 from typing import Any
 
-from django.utils.translation import gettext as _
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from apps.core.reasons import Reason
 
 from .models import Kind
+
+# The body of each kind, translated only when one is shown (a list of twenty renders twenty, not
+# twenty times fifteen). Keyed by Kind members, looked up by the stored string: Kind is a str, so
+# both hash alike.
+BODIES: dict[str, Promise] = {
+    Kind.RECEIVED: _("您的需求 %(ref)s「%(title)s」已收到，我们会尽快审核。"),
+    Kind.NEW_REQUEST: _("新的群众需求 %(ref)s「%(title)s」等待审核。"),
+    Kind.NEW_IN_QUEUE: _("新的群众需求 %(ref)s「%(title)s」已自动受理，等待派单。"),
+    Kind.QUEUED: _("您的需求 %(ref)s「%(title)s」已受理，正在为您安排志愿者。"),
+    Kind.REJECTED: _("很抱歉，您的需求 %(ref)s「%(title)s」未能受理：%(reason)s"),
+    Kind.OFFERED: _("有一项服务邀请 %(ref)s「%(title)s」等您确认，请在 %(expires)s 前答复。"),
+    Kind.ACCEPTED: _("志愿者 %(volunteer)s 已接单 %(ref)s「%(title)s」。"),
+    Kind.OFFER_CLOSED: _("服务邀请 %(ref)s「%(title)s」已结束：%(reason)s"),
+    Kind.RETURNED_TO_QUEUE: _("工单 %(ref)s「%(title)s」暂无志愿者接单，已退回待派单。"),
+    Kind.VOLUNTEER_RELEASED: _("志愿者 %(volunteer)s 无法前往 %(ref)s「%(title)s」：%(reason)s"),
+    Kind.IN_SERVICE: _("志愿者已到达，开始为您服务 %(ref)s「%(title)s」。"),
+    Kind.COMPLETED: _("工单 %(ref)s「%(title)s」已完成服务。"),
+    Kind.PLEASE_RATE: _("服务 %(ref)s「%(title)s」已完成，请您评价。"),
+    Kind.ESCALATED: _("工单 %(ref)s「%(title)s」超时仍未派出，已上报中心调度。"),
+    Kind.CANCELLED: _("工单 %(ref)s「%(title)s」已取消：%(reason)s"),
+}
+
+TITLES: dict[str, Promise | str] = dict(Kind.choices)
 
 
 def render(kind: str, params: dict[str, Any], request_id: int | None) -> tuple[str, str]:
@@ -15,24 +39,6 @@ def render(kind: str, params: dict[str, Any], request_id: int | None) -> tuple[s
     # Typed reasons as typed; system reasons translated for the reader (apps.core.reasons).
     reason = str(Reason.from_params(params))
     ref = f"#{request_id}" if request_id else ""
-    # Keyed by Kind members, looked up by the stored string: Kind is a str, so both hash alike.
-    bodies: dict[str, str] = {
-        Kind.RECEIVED: _("您的需求 %(ref)s「%(title)s」已收到，我们会尽快审核。"),
-        Kind.NEW_REQUEST: _("新的群众需求 %(ref)s「%(title)s」等待审核。"),
-        Kind.NEW_IN_QUEUE: _("新的群众需求 %(ref)s「%(title)s」已自动受理，等待派单。"),
-        Kind.QUEUED: _("您的需求 %(ref)s「%(title)s」已受理，正在为您安排志愿者。"),
-        Kind.REJECTED: _("很抱歉，您的需求 %(ref)s「%(title)s」未能受理：%(reason)s"),
-        Kind.OFFERED: _("有一项服务邀请 %(ref)s「%(title)s」等您确认，请在 %(expires)s 前答复。"),
-        Kind.ACCEPTED: _("志愿者 %(volunteer)s 已接单 %(ref)s「%(title)s」。"),
-        Kind.OFFER_CLOSED: _("服务邀请 %(ref)s「%(title)s」已结束：%(reason)s"),
-        Kind.RETURNED_TO_QUEUE: _("工单 %(ref)s「%(title)s」暂无志愿者接单，已退回待派单。"),
-        Kind.VOLUNTEER_RELEASED: _("志愿者 %(volunteer)s 无法前往 %(ref)s「%(title)s」：%(reason)s"),
-        Kind.IN_SERVICE: _("志愿者已到达，开始为您服务 %(ref)s「%(title)s」。"),
-        Kind.COMPLETED: _("工单 %(ref)s「%(title)s」已完成服务。"),
-        Kind.PLEASE_RATE: _("服务 %(ref)s「%(title)s」已完成，请您评价。"),
-        Kind.ESCALATED: _("工单 %(ref)s「%(title)s」超时仍未派出，已上报中心调度。"),
-        Kind.CANCELLED: _("工单 %(ref)s「%(title)s」已取消：%(reason)s"),
-    }
     values = {
         "ref": ref,
         "title": title_text,
@@ -40,5 +46,5 @@ def render(kind: str, params: dict[str, Any], request_id: int | None) -> tuple[s
         "volunteer": params.get("volunteer", ""),
         "expires": params.get("expires", ""),
     }
-    body = bodies.get(kind, "%(title)s") % values
-    return str(Kind(kind).label) if kind in Kind.values else kind, body
+    body = str(BODIES.get(kind, "%(title)s")) % values
+    return str(TITLES.get(kind, kind)), body

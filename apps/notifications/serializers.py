@@ -1,10 +1,12 @@
 from rest_framework import serializers
 
+from apps.core.serializers import FieldsBuiltOnce
+
 from .messages import render
 from .models import Notification
 
 
-class NotificationOutput(serializers.ModelSerializer):
+class NotificationOutput(FieldsBuiltOnce, serializers.ModelSerializer):
     title = serializers.SerializerMethodField()
     body = serializers.SerializerMethodField()
 

@@ -13,6 +13,16 @@ def _base() -> QuerySet[ServiceRequest]:
     return ServiceRequest.objects.select_related("category", "township", "village", "station")
 
 
+# What a row of a requests list shows (``RequestListOutput``): not the contact, whose columns are
+# encrypted and would each be decrypted for nothing, nor the station.
+LIST_DEFERRED = ("address", "contact_phone", "description", "status_reason", "status_reason_params")
+
+
+def as_list_rows(requests: QuerySet[ServiceRequest]) -> QuerySet[ServiceRequest]:
+    """``requests`` reading only what a list row shows."""
+    return requests.select_related(None).select_related("category", "township", "village").defer(*LIST_DEFERRED)
+
+
 def requests_managed_by(*, user: User) -> QuerySet[ServiceRequest]:
     """Requests a staff member handles: those in their area (see ``area_of``)."""
     return area_of(user).filter(_base(), township="township", village="village", category="category")

@@ -9,6 +9,7 @@ from rest_framework import serializers
 from apps.accounts.phones import validate_contact_phone, validate_mobile
 from apps.core.fields import IdField, TextField
 from apps.core.masking import mask_name
+from apps.core.serializers import FieldsBuiltOnce
 from apps.organisation.models import Place, ServiceCategory
 from apps.organisation.serializers import CategoryRef, OrgNodeRef, PlaceRef
 
@@ -97,7 +98,7 @@ class LabelField(serializers.CharField):
         return str(self.labels.get(value, value))
 
 
-class RequestListOutput(serializers.ModelSerializer):
+class RequestListOutput(FieldsBuiltOnce, serializers.ModelSerializer):
     category = CategoryRef()
     township = PlaceRef()
     village = PlaceRef()

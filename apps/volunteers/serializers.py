@@ -1,11 +1,12 @@
 from rest_framework import serializers
 
+from apps.core.serializers import FieldsBuiltOnce
 from apps.organisation.serializers import CategoryRef, PlaceRef
 
 from .models import VolunteerProfile
 
 
-class VolunteerOutput(serializers.ModelSerializer):
+class VolunteerOutput(FieldsBuiltOnce, serializers.ModelSerializer):
     """What staff see when choosing whom to dispatch: masked name, never the phone."""
 
     name = serializers.CharField(source="user.masked_name")

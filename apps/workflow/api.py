@@ -18,7 +18,7 @@ from apps.ratings.serializers import RatingInput, RatingOutput
 from apps.ratings.services import rating_submit_or_repeat
 from apps.service_requests import services as request_services
 from apps.service_requests.models import FILTERABLE_STATUSES, ServiceRequest, Urgency
-from apps.service_requests.selectors import requests_visible_to, user_manages_request
+from apps.service_requests.selectors import as_list_rows, requests_visible_to, user_manages_request
 from apps.service_requests.serializers import (
     CancelInput,
     OnBehalfCreateInput,
@@ -101,7 +101,8 @@ class RequestViewSet(mixins.ListModelMixin, ScopedViewSet):
     serializer_class = RequestListOutput
 
     def get_scoped_queryset(self) -> QuerySet[ServiceRequest]:
-        return requests_visible_to(user=self.user)
+        requests = requests_visible_to(user=self.user)
+        return as_list_rows(requests) if self.action == "list" else requests
 
     def _detail(self, request_obj: ServiceRequest, *, status_code: int = status.HTTP_200_OK) -> Response:
         fresh = requests_visible_to(user=self.user).get(id=request_obj.id)

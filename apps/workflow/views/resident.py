@@ -12,6 +12,7 @@ from apps.core.errors import DomainError
 from apps.core.typing import AuthenticatedHttpRequest
 from apps.service_requests import services as request_services
 from apps.service_requests.selectors import (
+    as_list_rows,
     request_for_requester,
     requests_of_requester,
 )
@@ -27,7 +28,7 @@ from .common import cancel, rate
 
 @login_required
 def my_requests(request: AuthenticatedHttpRequest) -> HttpResponse:
-    page = Paginator(requests_of_requester(user=request.user), 20).get_page(request.GET.get("page"))
+    page = Paginator(as_list_rows(requests_of_requester(user=request.user)), 20).get_page(request.GET.get("page"))
     return render(request, "workflow/resident/list.html", {"page": page})
 
 

@@ -16,6 +16,7 @@ from apps.organisation.selectors import active_categories, townships, villages
 from apps.service_requests import services as request_services
 from apps.service_requests.models import Status
 from apps.service_requests.selectors import (
+    as_list_rows,
     request_for_staff,
     requests_managed_by,
 )
@@ -46,7 +47,11 @@ def staff_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     tab = request.GET.get("tab", "todo")
     if tab not in QUEUE_FILTERS:
         tab = "todo"
-    qs = requests_managed_by(user=request.user).filter(status__in=QUEUE_FILTERS[tab]).order_by("-urgency", "created_at")
+    qs = (
+        as_list_rows(requests_managed_by(user=request.user))
+        .filter(status__in=QUEUE_FILTERS[tab])
+        .order_by("-urgency", "created_at")
+    )
     page = Paginator(qs, 30).get_page(request.GET.get("page"))
     return render(request, "workflow/staff/queue.html", {"page": page, "tab": tab, "tabs": list(QUEUE_FILTERS)})
 
