@@ -76,8 +76,8 @@ class OfferRequestOutput(FieldsBuiltOnce, serializers.ModelSerializer):
 
 
 class OfferRequestWithContactOutput(OfferRequestOutput):
-    """What the volunteer holding a place (accepted, arrived) sees while the request is active
-    (dispatched, in service): whom to call and where to go, the contact's name in full."""
+    """The request of an offer holding a place (accepted, arrived) while the request is not over:
+    whom to call and where to go, the contact's name in full."""
 
     class Meta(OfferRequestOutput.Meta):
         fields = [*OfferRequestOutput.Meta.fields, "address", "contact_phone", "latitude", "longitude"]
@@ -95,10 +95,11 @@ class OfferVolunteerOutput(serializers.Serializer[Offer]):
 
 
 OFFER_REQUEST_RULE = (
-    "The request offered. Its contact (address, phone, coordinates, full contact name) is there only "
-    "for the volunteer holding a place — the offer accepted or arrived — while the request is "
-    "dispatched or in service; before, after, and for staff reading the offer, the contact name is "
-    "masked and the rest is absent."
+    "The request offered. Its contact (address, phone, coordinates, the contact name in full) is "
+    "there only while the offer holds a place (accepted, or arrived) and the request is not over "
+    "(not completed, closed, rejected or cancelled): for the volunteer going, and for the staff of "
+    "the area, who see it on the request too. Otherwise the contact name is masked and the rest "
+    "is absent."
 )
 
 

@@ -64,7 +64,7 @@ def test_the_request_in_an_offer_is_one_of_two_shapes_differing_by_the_contact(s
     components = schema["components"]["schemas"]
     offer = components["OfferOutput"]["properties"]
     assert offer["request"]["allOf"] == [{"$ref": "#/components/schemas/OfferRequest"}]
-    assert "holding a place" in offer["request"]["description"]
+    assert "holds a place (accepted, or arrived)" in offer["request"]["description"]
     assert components["OfferRequest"] == {
         "oneOf": [
             {"$ref": "#/components/schemas/OfferRequestOutput"},
