@@ -13,7 +13,6 @@ from apps.volunteers.models import VolunteerProfile
 from apps.volunteers.services import volunteer_register
 
 DEMO_PASSWORD = "zhuozhou2026"  # noqa: S105 — printed to the developer on purpose
-GENERATED_PREFIX = "示例社区"
 
 
 @dataclass(frozen=True)
@@ -31,20 +30,8 @@ def _user(phone: str, name: str, **extra: object) -> User:
     return user
 
 
-def _fill_empty_townships() -> None:
-    """Townships our reference data lists no village for get one generated, clearly marked community."""
-    for township in Place.objects.filter(kind=Place.Kind.TOWNSHIP, children__isnull=True):
-        village = Place.objects.create(parent=township, name=f"{GENERATED_PREFIX}01", kind=Place.Kind.VILLAGE)
-        office = OrgNode.objects.get(kind=OrgNode.Kind.TOWNSHIP_OFFICE, place=township)
-        OrgNode.objects.add_child(
-            office,
-            dict(name=f"{village.name}新时代文明实践站（示例）", kind=OrgNode.Kind.VILLAGE_STATION, place=village),
-        )
-
-
 def seed_demo() -> list[DemoAccount]:
     with transaction.atomic():
-        _fill_empty_townships()
         centre = OrgNode.objects.get_root_nodes().get()
         taoyuan = Place.objects.get(name="桃园街道")
         matou = Place.objects.get(name="码头镇")

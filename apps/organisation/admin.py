@@ -1,4 +1,6 @@
+from django import forms
 from django.contrib import admin
+from django.http import HttpRequest
 from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
@@ -11,6 +13,13 @@ class PlaceAdmin(admin.ModelAdmin):
     list_filter = ["kind", "coordinates_are_estimate"]
     search_fields = ["name", "code"]
     list_select_related = ["parent"]
+
+    def save_model(self, request: HttpRequest, obj: Place, form: forms.ModelForm, change: bool) -> None:
+        # Coordinates an operator enters are theirs: ``load_places`` replaces only estimates.
+        moved = {"latitude", "longitude"} & set(form.changed_data)
+        if moved and "coordinates_are_estimate" not in form.changed_data:
+            obj.coordinates_are_estimate = False
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(OrgNode)

@@ -12,6 +12,8 @@ from .models import OrgNode, Place, ServiceCategory
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 DIVISIONS_CSV = DATA_DIR / "zhuozhou_divisions.csv"
+# Every village and community of the city: the 2023 statistical division codes (see data/README.md).
+VILLAGES_CSV = DATA_DIR / "zhuozhou_villages_nbs2023.csv"
 CATEGORIES_JSON = DATA_DIR / "categories.json"
 
 CENTRE_NAME = "涿州市新时代文明实践中心"
@@ -39,61 +41,73 @@ def _child(parent: OrgNode, *, name: str, kind: str, place: Place | None = None)
     return created
 
 
-def load_reference_data(*, csv_path: Path = DIVISIONS_CSV, categories_path: Path = CATEGORIES_JSON) -> LoadResult:
+def _coordinates(place: Place, row: dict[str, str], *, created: bool) -> None:
+    """The file's point, unless an operator has set the place's own (it is no longer marked as
+    an estimate): a new place, or one still on an estimate, takes it; a corrected file marked
+    ``published`` thus replaces the estimates, and never what an operator entered."""
+    if created or place.coordinates_are_estimate:
+        place.latitude = Decimal(row["lat"])
+        place.longitude = Decimal(row["lng"])
+        place.coordinates_are_estimate = row["coords_are"] != "published"
+        place.save(update_fields=["latitude", "longitude", "coordinates_are_estimate"])
+
+
+def _place(*, code: str, name: str, kind: str, parent: Place | None) -> tuple[Place, bool]:
+    """The place with this division code, created or renamed as the file says. A place loaded
+    before codes were known (matched by its parent and name) gets its code and keeps its id, and
+    with it its station and everything that refers to it."""
+    place = Place.objects.filter(code=code).first()
+    if place is None and parent is not None:
+        place = Place.objects.filter(parent=parent, name=name, kind=kind, code__isnull=True).first()
+    if place is None:
+        return Place.objects.create(code=code, name=name, kind=kind, parent=parent), True
+    wanted = {"code": code, "name": name, "kind": kind, "parent_id": parent.id if parent is not None else None}
+    if any(getattr(place, field) != value for field, value in wanted.items()):
+        for field, value in wanted.items():
+            setattr(place, field, value)
+        place.save(update_fields=["code", "name", "kind", "parent"])
+    return place, False
+
+
+def load_reference_data(
+    *, csv_path: Path = DIVISIONS_CSV, villages_path: Path = VILLAGES_CSV, categories_path: Path = CATEGORIES_JSON
+) -> LoadResult:
     """Create or update places, the organisation tree and categories. Idempotent.
 
-    Coordinates in the CSV overwrite those in the database, so re-importing a corrected file
-    is how an operator replaces the estimates.
-    """
+    Townships come from ``csv_path``; villages and communities, one station each, from
+    ``villages_path``. Coordinates: see :func:`_coordinates`."""
     with csv_path.open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
+    with villages_path.open(encoding="utf-8") as fh:
+        village_rows = list(csv.DictReader(fh))
     categories = json.loads(categories_path.read_text(encoding="utf-8"))
 
     with transaction.atomic():
         city_row = next(r for r in rows if r["kind"] == "city")
-        city, _ = Place.objects.update_or_create(
-            code=city_row["code"],
-            defaults={
-                "name": city_row["name"],
-                "kind": Place.Kind.CITY,
-                "latitude": Decimal(city_row["lat"]),
-                "longitude": Decimal(city_row["lng"]),
-                "coordinates_are_estimate": city_row["coords_are"] != "published",
-            },
-        )
+        city, created = _place(code=city_row["code"], name=city_row["name"], kind=Place.Kind.CITY, parent=None)
+        _coordinates(city, city_row, created=created)
         root = OrgNode.objects.get_root_nodes().filter(kind=OrgNode.Kind.CENTRE).first()
         if root is None:
             root = OrgNode.objects.add_root(dict(name=CENTRE_NAME, kind=OrgNode.Kind.CENTRE, place=city))
         _child(root, name=CENTRE_OFFICE_NAME, kind=OrgNode.Kind.CENTRE_OFFICE)
         sub_centres = {name: _child(root, name=name, kind=OrgNode.Kind.SUB_CENTRE) for name in SUB_CENTRE_NAMES}
 
-        township_count = village_count = station_count = 0
+        townships: dict[str, tuple[Place, OrgNode]] = {}
         for row in rows:
             if row["kind"] == "city":
                 continue
-            township, _ = Place.objects.update_or_create(
-                code=row["code"],
-                defaults={
-                    "name": row["name"],
-                    "kind": Place.Kind.TOWNSHIP,
-                    "parent": city,
-                    "latitude": Decimal(row["lat"]),
-                    "longitude": Decimal(row["lng"]),
-                    "coordinates_are_estimate": row["coords_are"] != "published",
-                },
-            )
-            township_count += 1
+            township, created = _place(code=row["code"], name=row["name"], kind=Place.Kind.TOWNSHIP, parent=city)
+            _coordinates(township, row, created=created)
             office = _child(
                 root, name=f"{row['name']}新时代文明实践所", kind=OrgNode.Kind.TOWNSHIP_OFFICE, place=township
             )
-            names = [n.strip() for n in row["villages_and_communities"].split(";") if n.strip()]
-            for name in names:
-                village, _ = Place.objects.get_or_create(
-                    parent=township, name=name, defaults={"kind": Place.Kind.VILLAGE}
-                )
-                village_count += 1
-                _child(office, name=f"{name}新时代文明实践站", kind=OrgNode.Kind.VILLAGE_STATION, place=village)
-                station_count += 1
+            townships[row["code"]] = (township, office)
+
+        for row in village_rows:
+            township, office = townships[row["township_code"]]
+            # Villages keep no point of their own until an operator sets one: their township's stands in.
+            village, _ = _place(code=row["code"], name=row["name"], kind=Place.Kind.VILLAGE, parent=township)
+            _child(office, name=f"{row['name']}新时代文明实践站", kind=OrgNode.Kind.VILLAGE_STATION, place=village)
 
         for order, item in enumerate(categories):
             category, _ = ServiceCategory.objects.update_or_create(
@@ -110,5 +124,10 @@ def load_reference_data(*, csv_path: Path = DIVISIONS_CSV, categories_path: Path
                 category.sub_centre = sub_centres[item["sub_centre"]]
                 category.save(update_fields=["sub_centre"])
     return LoadResult(
-        townships=township_count, villages=village_count, stations=station_count, categories=len(categories)
+        townships=len(townships),
+        villages=len(village_rows),
+        stations=OrgNode.objects.filter(
+            kind=OrgNode.Kind.VILLAGE_STATION, place__code__in=[r["code"] for r in village_rows]
+        ).count(),
+        categories=len(categories),
     )

@@ -18,6 +18,7 @@ from apps.organisation.services import (
     CENTRE_OFFICE_NAME,
     DIVISIONS_CSV,
     SUB_CENTRE_NAMES,
+    VILLAGES_CSV,
 )
 
 pytestmark = pytest.mark.django_db
@@ -29,12 +30,11 @@ def _csv_rows(path: Path = DIVISIONS_CSV) -> list[dict[str, str]]:
 
 
 def _villages_in_csv() -> dict[str, list[str]]:
-    """Township name → its villages and communities, as the CSV lists them."""
-    return {
-        row["name"]: [n.strip() for n in row["villages_and_communities"].split(";") if n.strip()]
-        for row in _csv_rows()
-        if row["kind"] != "city"
-    }
+    """Township name → its villages and communities, as the 2023 division codes list them."""
+    villages: dict[str, list[str]] = {}
+    for row in _csv_rows(VILLAGES_CSV):
+        villages.setdefault(row["township_name"], []).append(row["name"])
+    return villages
 
 
 def _load(csv_path: Path | None = None) -> str:
@@ -60,6 +60,15 @@ def test_bundled_csv_describes_fourteen_townships_and_unique_villages() -> None:
     assert len(villages) == 14
     for township, names in villages.items():
         assert len(names) == len(set(names)), township
+    rows = _csv_rows(VILLAGES_CSV)
+    # 402 villages, one per village station of the seed, and 48 communities.
+    assert [sum(row["kind"] == kind for row in rows) for kind in ("village", "community")] == [402, 48]
+    codes = [row["code"] for row in rows]
+    assert len(set(codes)) == 450
+    assert all(len(code) == 12 and code.isdigit() for code in codes)
+    townships = {row["code"]: row["name"] for row in _csv_rows() if row["kind"] != "city"}
+    assert all(townships[row["township_code"]] == row["township_name"] for row in rows)
+    assert all(row["code"].startswith(row["township_code"]) for row in rows)
 
 
 def test_load_places_creates_the_city_fourteen_townships_and_every_village_of_the_csv() -> None:
@@ -68,9 +77,8 @@ def test_load_places_creates_the_city_fourteen_townships_and_every_village_of_th
 
     output = _load()
 
-    assert output.strip() == (
-        f"places: 14 townships, {village_count} villages; stations: {village_count}; categories: 11"
-    )
+    assert village_count == 450
+    assert output.strip() == "places: 14 townships, 450 villages; stations: 450; categories: 11"
     assert Place.objects.filter(kind=Place.Kind.CITY).count() == 1
     city = Place.objects.get(kind=Place.Kind.CITY)
     assert (city.code, city.name) == ("130681", "涿州市")
@@ -158,7 +166,7 @@ def test_second_run_keeps_categories_that_administrators_switched_to_auto_accept
     )
 
 
-def test_reimporting_a_corrected_csv_replaces_the_coordinates(tmp_path: Path) -> None:
+def test_reimporting_a_corrected_csv_replaces_the_estimated_coordinates(tmp_path: Path) -> None:
     _load()
     before = _snapshot()
     rows = _csv_rows()
@@ -181,10 +189,11 @@ def test_reimporting_a_corrected_csv_replaces_the_coordinates(tmp_path: Path) ->
         Decimal("115.956789"),
         False,
     )
+    # The city's point is published, not an estimate: a file does not move it (an operator may).
     city = Place.objects.get(kind=Place.Kind.CITY)
     assert (city.latitude, city.longitude, city.coordinates_are_estimate) == (
-        Decimal("39.480000"),
-        Decimal("115.970000"),
+        Decimal("39.486000"),
+        Decimal("115.974000"),
         False,
     )
     # Rows that did not change keep the values of the bundled file.
@@ -215,3 +224,74 @@ def test_org_subtree_of_a_township_office_is_the_office_and_its_stations_in_one_
 
     assert {node.id for node in subtree} == expected
     assert {node.kind for node in subtree} == {OrgNode.Kind.TOWNSHIP_OFFICE, OrgNode.Kind.VILLAGE_STATION}
+
+
+def test_every_village_has_its_division_code_and_no_generated_place_is_left() -> None:
+    _load()
+
+    loaded = dict(Place.objects.filter(kind=Place.Kind.VILLAGE).values_list("code", "name"))
+    assert loaded == {row["code"]: row["name"] for row in _csv_rows(VILLAGES_CSV)}
+    assert not Place.objects.filter(name__startswith="示例").exists()
+    assert (
+        Place.objects.get(code="130681002209").parent.name,
+        OrgNode.objects.get(place__code="130681002209").name,
+    ) == ("桃园街道", "太平庄村新时代文明实践站")
+
+
+def test_a_village_loaded_before_codes_were_known_gets_its_code_and_keeps_its_id_and_station() -> None:
+    city = Place.objects.create(code="130681", name="涿州市", kind=Place.Kind.CITY)
+    taoyuan = Place.objects.create(code="130681002", name="桃园街道", kind=Place.Kind.TOWNSHIP, parent=city)
+    taiping = Place.objects.create(name="太平庄村", kind=Place.Kind.VILLAGE, parent=taoyuan)
+    centre = OrgNode.objects.add_root(dict(name=CENTRE_NAME, kind=OrgNode.Kind.CENTRE, place=city))
+    office = OrgNode.objects.add_child(
+        centre, dict(name="桃园街道新时代文明实践所", kind=OrgNode.Kind.TOWNSHIP_OFFICE, place=taoyuan)
+    )
+    station = OrgNode.objects.add_child(
+        office, dict(name="太平庄村新时代文明实践站", kind=OrgNode.Kind.VILLAGE_STATION, place=taiping)
+    )
+
+    _load()
+
+    taiping.refresh_from_db()
+    assert taiping.code == "130681002209"
+    assert OrgNode.objects.get(place=taiping).id == station.id
+    assert Place.objects.filter(kind=Place.Kind.VILLAGE).count() == 450
+    assert OrgNode.objects.filter(kind=OrgNode.Kind.VILLAGE_STATION).count() == 450
+    assert OrgNode.objects.find_problems() == ([], [], [], [], [])
+
+
+def test_coordinates_an_operator_set_in_the_admin_survive_a_reload(client, cast) -> None:
+    client.force_login(cast.admin)
+    admin_client = client
+    _load()
+    matou = Place.objects.get(kind=Place.Kind.TOWNSHIP, name="码头镇")
+    assert matou.coordinates_are_estimate
+
+    response = admin_client.post(
+        f"/admin/organisation/place/{matou.id}/change/",
+        {
+            "code": matou.code,
+            "name": matou.name,
+            "kind": matou.kind,
+            "parent": matou.parent_id,
+            "latitude": "39.412345",
+            "longitude": "116.012345",
+            "coordinates_are_estimate": "on",  # left ticked as it was: the form unticks nothing itself
+        },
+    )
+    assert response.status_code == 302
+    matou.refresh_from_db()
+    assert (matou.latitude, matou.longitude, matou.coordinates_are_estimate) == (
+        Decimal("39.412345"),
+        Decimal("116.012345"),
+        False,
+    )
+
+    _load()
+
+    matou.refresh_from_db()
+    assert (matou.latitude, matou.longitude, matou.coordinates_are_estimate) == (
+        Decimal("39.412345"),
+        Decimal("116.012345"),
+        False,
+    )
