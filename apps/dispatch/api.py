@@ -1,3 +1,6 @@
+from collections.abc import Sequence
+from typing import Any
+
 import django_filters
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
@@ -13,7 +16,7 @@ from apps.core.schema import error_codes
 
 from . import services
 from .models import Offer, OfferStatus
-from .selectors import offers_listed_for, offers_visible_to
+from .selectors import offers_listed_for, offers_visible_to, with_contacts
 from .serializers import CompleteInput, DeclineInput, OfferOutput, ReleaseInput
 
 # Why an offer can no longer be answered (409), each cause with its own code.
@@ -50,6 +53,10 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
         if self.action == "list":
             return offers_listed_for(user=self.user)
         return offers_visible_to(user=self.user)
+
+    def paginate_queryset(self, queryset: QuerySet[Any] | Sequence[Any]) -> list[Any] | None:
+        page = super().paginate_queryset(queryset)
+        return with_contacts(page) if page is not None else None
 
     def _own_offer(self) -> Offer:
         offer: Offer = self.get_object()

@@ -7,7 +7,7 @@ staff member's node is not already cached on the object the test holds."""
 import pytest
 
 from apps.accounts.models import User
-from apps.dispatch.services import dispatch_directed
+from apps.dispatch.services import dispatch_directed, offer_accept
 from apps.organisation.models import Place, ServiceCategory
 from apps.service_requests.services import request_review
 from tests.organisation.factories import PlaceFactory, ServiceCategoryFactory
@@ -92,11 +92,31 @@ def test_offers_list_for_a_volunteer_runs_two_queries(cast, org, api, django_ass
     with django_assert_num_queries(2):
         # 1. COUNT(*) of the volunteer's offers
         # 2. the page of offers, joined to request, its category, township and village, and the
-        #    volunteer with their user (masked name): nothing per row
+        #    volunteer with their user (masked name): nothing per row, and no contact to fill in
         response = client.get("/api/v1/offers/")
 
     assert response.status_code == 200
     assert len(response.json()["results"]) == rows
+
+
+@pytest.mark.parametrize("rows", ROWS)
+def test_offers_list_with_contacts_shown_runs_three_queries(cast, org, api, django_assert_num_queries, rows):
+    for offer in _offered(cast, org, rows):
+        if offer.volunteer_id == cast.volunteer.id:
+            offer_accept(offer=offer, volunteer=cast.volunteer)
+    client = _fresh(api, cast.volunteer.user)
+
+    with django_assert_num_queries(3):
+        # 1. COUNT(*) of the volunteer's offers
+        # 2. the page of offers, joined as above, without the encrypted contact columns
+        # 3. the contact of the requests on the page the volunteer holds a place on, in one query
+        response = client.get("/api/v1/offers/")
+
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert [(o["status"], o["request"]["contact_phone"], o["request"]["address"]) for o in results] == [
+        ("accepted", "13912345678", "太平庄村东街12号")
+    ] * rows
 
 
 @pytest.mark.parametrize("rows", ROWS)
