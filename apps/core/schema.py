@@ -53,7 +53,7 @@ COMMON_CODES: Codes = {
         "too_deep": "The JSON body nests more than 32 levels.",
     },
     401: {
-        "not_authenticated": "No credentials: send `Authorization: Token <key>` (see `/api/v1/token/`).",
+        "not_authenticated": "No credentials: send `Authorization: Token <key>` (see `/api/v1/auth/token/`).",
         "authentication_failed": "The token is wrong, or its user is inactive.",
     },
     403: {
