@@ -33,40 +33,33 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import shutil
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse, urlunparse
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from benchkit import WSGIApp, analyze, bench_database, gunicorn, lazy_application, print_table, seed_requests
+
 BASELINE_PATH = "/__bench__/select1"
 
 # ---------------------------------------------------------------------------------------------
 # The WSGI application gunicorn serves: the project, plus one bare baseline endpoint.
 
-_django_app: Callable | None = None
-_django_app_lock = threading.Lock()
+
+def _django() -> WSGIApp:
+    from django.core.wsgi import get_wsgi_application
+
+    return get_wsgi_application()
+
+
+_project = lazy_application(_django)
 
 
 def application(environ: dict, start_response: Callable) -> Iterable[bytes]:
-    global _django_app
-    if _django_app is None:
-        with _django_app_lock:
-            if _django_app is None:
-                from django.core.wsgi import get_wsgi_application
-
-                _django_app = get_wsgi_application()
     if environ.get("PATH_INFO") == BASELINE_PATH:
         from django.db import connection
 
@@ -76,7 +69,7 @@ def application(environ: dict, start_response: Callable) -> Iterable[bytes]:
         body = b'{"ok": 1}'
         start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
         return [body]
-    return _django_app(environ, start_response)
+    return _project(environ, start_response)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -106,37 +99,7 @@ class Row:
 
 
 def _print_table(rows: list[Row]) -> None:
-    header = ["measurement", "n", "p50 ms", "p95 ms", "p50/p95 vs baseline", "notes"]
-    table = [header, *[row.cells() for row in rows]]
-    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
-    for index, line in enumerate(table):
-        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip())
-        if index == 0:
-            print("  ".join("-" * width for width in widths))
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _with_database(url: str, name: str) -> str:
-    parsed = urlparse(url)
-    return urlunparse(parsed._replace(path=f"/{name}"))
-
-
-def _admin_execute(maintenance_url: str, *statements: str) -> None:
-    import psycopg2
-
-    conn = psycopg2.connect(maintenance_url)
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cursor:
-            for statement in statements:
-                cursor.execute(statement)
-    finally:
-        conn.close()
+    print_table(["measurement", "n", "p50 ms", "p95 ms", "p50/p95 vs baseline", "notes"], [r.cells() for r in rows])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -144,11 +107,9 @@ def _admin_execute(maintenance_url: str, *statements: str) -> None:
 
 
 def _seed(*, volunteers: int, list_rows: int) -> dict[str, Any]:
-    from django.utils import timezone
     from rest_framework.authtoken.models import Token
 
     from apps.accounts.models import User
-    from apps.service_requests.models import Channel, ServiceRequest, Status, Urgency
     from apps.volunteers.services import volunteer_register
     from tests.organisation.factories import build_org_tree
 
@@ -170,40 +131,7 @@ def _seed(*, volunteers: int, list_rows: int) -> dict[str, Any]:
     tokens = {v.id: Token.objects.create(user=v.user).key for v in crowd}
 
     # The list: requests spread over the city's stations, statuses, categories and six months.
-    rng = random.Random(20200701)
-    villages = [
-        (org["village_a1"], org["township_a"], org["station_a1"]),
-        (org["village_a2"], org["township_a"], org["station_a2"]),
-        (org["village_b1"], org["township_b"], org["station_b1"]),
-    ]
-    now = timezone.now()
-    rows = []
-    for n in range(list_rows):
-        village, township, station = rng.choice(villages)
-        rows.append(
-            ServiceRequest(
-                requester=resident,
-                entered_by=resident,
-                channel=rng.choice(Channel.values),
-                category=rng.choice([org["category"], org["other_category"]]),
-                title=f"需求{n}：帮忙修理漏水的水龙头",
-                description="厨房水龙头一直滴水，老两口拧不动。",
-                township=township,
-                village=village,
-                station=station,
-                address="太平庄村东街12号",
-                contact_name="王秀兰",
-                contact_phone="13912345678",
-                urgency=rng.choice(Urgency.values),
-                status=rng.choice([Status.SUBMITTED, Status.QUEUED, Status.CLOSED, Status.COMPLETED, Status.REJECTED]),
-            )
-        )
-    created = ServiceRequest.objects.bulk_create(rows, batch_size=1000)
-    # created_at is auto_now_add, so the spread over six months is written afterwards.
-    for request in created:
-        request.created_at = now - timedelta(minutes=rng.randrange(0, 180 * 24 * 60))
-        request.status_changed_at = request.created_at
-    ServiceRequest.objects.bulk_update(created, ["created_at", "status_changed_at"], batch_size=1000)
+    seed_requests(org=org, requester=resident, count=list_rows, rng=random.Random(20200701))
     return {
         "org": org,
         "resident": resident,
@@ -231,98 +159,25 @@ def main() -> int:
     if args.concurrency % args.requests or args.concurrency // args.requests < args.needed:
         parser.error("--concurrency must be a multiple of --requests, with at least --needed offers per request")
 
-    maintenance_url = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-    db_name = os.environ.get("BENCH_DB_NAME", "zc_bench")
-    database_url = _with_database(maintenance_url, db_name)
-    data_dir = Path(tempfile.mkdtemp(prefix="zc-bench-"))
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "zhuozhou_civic.settings",
-            "DATABASE_URL": database_url,
-            "DJANGO_SECRET_KEY": "bench-only-secret-key",
-            "ZC_DATA_DIR": str(data_dir),
-            "DJANGO_LOG_LEVEL": "WARNING",
-        }
-    )
-    # No broker: nothing here sends e-mail, so nothing is published.
-    for name in ("REDIS_URL", "CELERY_BROKER_URL", "DJANGO_DEBUG"):
-        os.environ.pop(name, None)
-    sys.path.insert(0, str(PROJECT_ROOT))
-
     started = time.monotonic()
-    _admin_execute(maintenance_url, f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)', f'CREATE DATABASE "{db_name}"')
-    server: subprocess.Popen | None = None
-    try:
-        import django
-
-        django.setup()
-        from django.core.management import call_command
-
-        call_command("migrate", verbosity=0)
+    with bench_database("zc_bench") as database:
         seeded = _seed(volunteers=args.concurrency, list_rows=args.list_rows)
-        from django.db import connection
-
-        with connection.cursor() as cursor:
-            # The statistics autovacuum would gather within a minute of a bulk load in production.
-            cursor.execute("ANALYZE")
-        print(f"database {db_name} ready in {time.monotonic() - started:.1f}s", flush=True)
-
-        port = _free_port()
-        url = f"http://127.0.0.1:{port}"
-        log_path = data_dir / "gunicorn.log"
-        with open(log_path, "wb") as log:
-            server = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "gunicorn",
-                    "accept_race:application",
-                    "--pythonpath",
-                    f"{PROJECT_ROOT},{PROJECT_ROOT / 'bench'}",
-                    "--bind",
-                    f"127.0.0.1:{port}",
-                    "--worker-class",
-                    "gthread",
-                    "--workers",
-                    str(args.web_workers),
-                    "--threads",
-                    str(args.web_threads),
-                    "--keep-alive",
-                    "60",
-                    "--backlog",
-                    "2048",
-                ],
-                cwd=PROJECT_ROOT,
-                env=os.environ.copy(),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        rows = _measure(args, seeded, url, database_url, server, log_path)
+        analyze()
+        print(f"database {database.name} ready in {time.monotonic() - started:.1f}s", flush=True)
+        with gunicorn(
+            "accept_race", database, workers=args.web_workers, threads=args.web_threads, ready_path=BASELINE_PATH
+        ) as url:
+            rows = _measure(args, seeded, url, database.url)
         print()
         print(
-            f"PostgreSQL {db_name}; gunicorn gthread {args.web_workers}x{args.web_threads}; "
+            f"PostgreSQL {database.name}; gunicorn gthread {args.web_workers}x{args.web_threads}; "
             f"{os.cpu_count()} CPUs; total {time.monotonic() - started:.0f}s"
         )
         _print_table(rows)
-        return 0
-    finally:
-        if server is not None:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-        try:
-            from django.db import connections
-
-            connections.close_all()
-        except Exception:  # noqa: S110  Django may not have been set up; the drop below still runs
-            pass
-        _admin_execute(maintenance_url, f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
-        shutil.rmtree(data_dir, ignore_errors=True)
+    return 0
 
 
-def _measure(args, seeded, url, database_url, server, log_path) -> list[Row]:  # type: ignore[no-untyped-def]
+def _measure(args, seeded, url, database_url) -> list[Row]:  # type: ignore[no-untyped-def]
     import psycopg2
     import requests
 
@@ -331,17 +186,6 @@ def _measure(args, seeded, url, database_url, server, log_path) -> list[Row]:  #
     from apps.service_requests.services import RequestInput, request_review, request_submit
 
     org, crowd = seeded["org"], seeded["crowd"]
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if requests.get(url + BASELINE_PATH, timeout=2).status_code == 200:
-                break
-        except requests.ConnectionError:
-            pass
-        if server.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit(f"gunicorn did not start:\n{log_path.read_text()}")
-        time.sleep(0.2)
-
     sessions: dict[int, requests.Session] = {}
     for volunteer in crowd:
         session = requests.Session()

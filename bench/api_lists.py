@@ -42,20 +42,16 @@ import argparse
 import os
 import random
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse, urlunparse
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from benchkit import WSGIApp, analyze, bench_database, gunicorn, lazy_application, print_table, seed_requests
+
 PAGE_SIZE = 20
 TARGET_RATIO = 0.7
 TARGET_P99_MS = 100.0
@@ -64,27 +60,22 @@ TARGET_P99_MS = 100.0
 # What gunicorn serves: the project, with this module as the URLconf of every request, so the
 # baseline views below exist only here.
 
-_django_app: Callable | None = None
-_django_app_lock = threading.Lock()
+
+def _django() -> WSGIApp:
+    import django
+    from django.core.handlers.wsgi import WSGIHandler
+
+    django.setup(set_prefix=False)
+
+    class BenchHandler(WSGIHandler):
+        def get_response(self, request):  # type: ignore[no-untyped-def]
+            request.urlconf = __name__
+            return super().get_response(request)
+
+    return BenchHandler()
 
 
-def application(environ: dict, start_response: Callable) -> Iterable[bytes]:
-    global _django_app
-    if _django_app is None:
-        with _django_app_lock:
-            if _django_app is None:
-                import django
-                from django.core.handlers.wsgi import WSGIHandler
-
-                django.setup(set_prefix=False)
-
-                class BenchHandler(WSGIHandler):
-                    def get_response(self, request):  # type: ignore[no-untyped-def]
-                        request.urlconf = __name__
-                        return super().get_response(request)
-
-                _django_app = BenchHandler()
-    return _django_app(environ, start_response)
+application = lazy_application(_django)
 
 
 def _token_user(request):  # type: ignore[no-untyped-def]
@@ -174,30 +165,6 @@ def __getattr__(name: str) -> Any:
 # Helpers.
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _with_database(url: str, name: str) -> str:
-    parsed = urlparse(url)
-    return urlunparse(parsed._replace(path=f"/{name}"))
-
-
-def _admin_execute(maintenance_url: str, *statements: str) -> None:
-    import psycopg2
-
-    conn = psycopg2.connect(maintenance_url)
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cursor:
-            for statement in statements:
-                cursor.execute(statement)
-    finally:
-        conn.close()
-
-
 # ---------------------------------------------------------------------------------------------
 # Seeding: bulk inserts, in this process.
 
@@ -209,7 +176,6 @@ def _seed(*, requests: int, offers: int, notifications: int) -> dict[str, Any]:
     from apps.accounts.models import User
     from apps.dispatch.models import Offer, OfferStatus
     from apps.notifications.models import Kind, Notification
-    from apps.service_requests.models import Channel, ServiceRequest, Status, Urgency
     from apps.volunteers.services import volunteer_register
     from tests.organisation.factories import build_org_tree
 
@@ -226,43 +192,8 @@ def _seed(*, requests: int, offers: int, notifications: int) -> dict[str, Any]:
     )
 
     rng = random.Random(20200701)
-    villages = [
-        (org["village_a1"], org["township_a"], org["station_a1"]),
-        (org["village_a2"], org["township_a"], org["station_a2"]),
-        (org["village_b1"], org["township_b"], org["station_b1"]),
-    ]
     now = timezone.now()
-    rows = []
-    for n in range(requests):
-        village, township, station = rng.choice(villages)
-        rows.append(
-            ServiceRequest(
-                requester=resident,
-                entered_by=resident,
-                channel=rng.choice(Channel.values),
-                category=rng.choice([org["category"], org["other_category"]]),
-                title=f"需求{n}：帮忙修理漏水的水龙头",
-                description="厨房水龙头一直滴水，老两口拧不动。",
-                township=township,
-                village=village,
-                station=station,
-                address="太平庄村东街12号",
-                contact_name="王秀兰",
-                contact_phone="13912345678",
-                urgency=rng.choice(Urgency.values),
-                status=rng.choice([Status.SUBMITTED, Status.QUEUED, Status.CLOSED, Status.COMPLETED, Status.REJECTED]),
-            )
-        )
-    created = ServiceRequest.objects.bulk_create(rows, batch_size=2000)
-    # created_at is auto_now_add: the spread over six months is written afterwards, in one UPDATE.
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {ServiceRequest._meta.db_table} "  # noqa: S608 — the table's own name
-            "SET created_at = now() - (random() * interval '180 days')"
-        )
-        cursor.execute(f"UPDATE {ServiceRequest._meta.db_table} SET status_changed_at = created_at")  # noqa: S608
+    created = seed_requests(org=org, requester=resident, count=requests, rng=rng)
 
     statuses = [
         OfferStatus.OFFERED,
@@ -340,7 +271,7 @@ def _wrk(url: str, script: Path, *, connections: int, duration: float) -> Run:
             "--connections",
             str(connections),
             "--duration",
-            f"{duration}s",
+            f"{duration:g}s",
             "--timeout",
             "10s",
             "--script",
@@ -379,13 +310,7 @@ class Row:
 
 
 def _print_table(rows: list[Row]) -> None:
-    header = ["measurement", "req/s", "p50 ms", "p99 ms", "ratio", "target", "notes"]
-    table = [header, *[row.cells() for row in rows]]
-    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
-    for index, line in enumerate(table):
-        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip())
-        if index == 0:
-            print("  ".join("-" * width for width in widths))
+    print_table(["measurement", "req/s", "p50 ms", "p99 ms", "ratio", "target", "notes"], [r.cells() for r in rows])
 
 
 def _explain(path: str, token: str) -> None:
@@ -465,41 +390,11 @@ def main() -> int:
     if shutil.which("wrk") is None:
         parser.error("wrk is not installed")
 
-    maintenance_url = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-    db_name = os.environ.get("BENCH_DB_NAME", "zc_bench_lists")
-    database_url = _with_database(maintenance_url, db_name)
-    work = Path(tempfile.mkdtemp(prefix="zc-bench-"))
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "zhuozhou_civic.settings",
-            "DATABASE_URL": database_url,
-            "DJANGO_SECRET_KEY": "bench-only-secret-key",
-            "ZC_DATA_DIR": str(work),
-            "DJANGO_LOG_LEVEL": "WARNING",
-        }
-    )
-    # No broker and no shared cache: the lists need neither.
-    for name in ("REDIS_URL", "CACHE_URL", "CELERY_BROKER_URL", "DJANGO_DEBUG"):
-        os.environ.pop(name, None)
-    sys.path.insert(0, str(PROJECT_ROOT))
-
     started = time.monotonic()
-    _admin_execute(maintenance_url, f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)', f'CREATE DATABASE "{db_name}"')
-    server: subprocess.Popen | None = None
-    try:
-        import django
-
-        django.setup()
-        from django.core.management import call_command
-
-        call_command("migrate", verbosity=0)
+    with bench_database("zc_bench_lists") as database:
         tokens = _seed(requests=args.requests, offers=args.offers, notifications=args.notifications)
-        from django.db import connection
-
-        with connection.cursor() as cursor:
-            # The statistics autovacuum would gather within a minute of a bulk load in production.
-            cursor.execute("VACUUM ANALYZE")
-        print(f"database {db_name} ready in {time.monotonic() - started:.1f}s", flush=True)
+        analyze(vacuum=True)
+        print(f"database {database.name} ready in {time.monotonic() - started:.1f}s", flush=True)
         if args.explain:
             for path, who in [
                 ("/api/v1/requests/", "dispatcher"),
@@ -507,65 +402,21 @@ def main() -> int:
                 ("/api/v1/notifications/", "volunteer"),
             ]:
                 _explain(path, tokens[who])
-        connection.close()
+        from django.db import connection
 
-        port = _free_port()
-        url = f"http://127.0.0.1:{port}"
-        log_path = work / "gunicorn.log"
-        with open(log_path, "wb") as log:
-            server = subprocess.Popen(
-                [
-                    *(sys.executable, "-m", "gunicorn", "api_lists:application"),
-                    *("--pythonpath", f"{PROJECT_ROOT},{PROJECT_ROOT / 'bench'}"),
-                    *("--bind", f"127.0.0.1:{port}"),
-                    *("--worker-class", "gthread", "--workers", str(args.web_workers)),
-                    *("--threads", str(args.web_threads), "--keep-alive", "60", "--backlog", "2048"),
-                ],
-                cwd=PROJECT_ROOT,
-                env=os.environ.copy(),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        _wait_for(url, server, log_path)
-        rows = _measure(args, tokens, url, work)
+        connection.close()
+        with gunicorn(
+            "api_lists", database, workers=args.web_workers, threads=args.web_threads, ready_path="/login/"
+        ) as url:
+            rows = _measure(args, tokens, url, database.work)
         print()
         print(
-            f"PostgreSQL {db_name}; gunicorn gthread {args.web_workers}x{args.web_threads}; "
+            f"PostgreSQL {database.name}; gunicorn gthread {args.web_workers}x{args.web_threads}; "
             f"wrk {args.connections} connections, {args.alternations} x {args.duration:g}s runs each; "
             f"{os.cpu_count()} CPUs; total {time.monotonic() - started:.0f}s"
         )
         _print_table(rows)
-        return 0 if all(row.bad == 0 for row in rows) else 1
-    finally:
-        if server is not None:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-        try:
-            from django.db import connections
-
-            connections.close_all()
-        except Exception:  # noqa: S110  Django may not have been set up; the drop below still runs
-            pass
-        _admin_execute(maintenance_url, f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
-        shutil.rmtree(work, ignore_errors=True)
-
-
-def _wait_for(url: str, server: subprocess.Popen, log_path: Path) -> None:
-    import requests
-
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            requests.get(url + "/__bench__/requests/", timeout=2)
-            return
-        except requests.ConnectionError:
-            pass
-        if server.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit(f"gunicorn did not start:\n{log_path.read_text()}")
-        time.sleep(0.2)
+    return 0 if all(row.bad == 0 for row in rows) else 1
 
 
 if __name__ == "__main__":
