@@ -1,6 +1,8 @@
 """For tests that run the real web server as a process of its own: a free loopback port, the
 project's management commands in a given environment, and waiting until the server listens."""
 
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -50,3 +52,16 @@ def start_server(command: list[str], env: dict[str, str], port: int, log: Path) 
         )
     wait_until_serving(process, port, log)
     return process
+
+
+def stop_server(process: subprocess.Popen[bytes], *, timeout: float = 15) -> None:
+    """Stop a server started by :func:`start_server`, and every process of its session: SIGTERM,
+    then SIGKILL if it has not exited within ``timeout`` seconds."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=5)

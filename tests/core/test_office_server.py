@@ -24,7 +24,7 @@ from django.utils import translation
 
 from apps.core.management.commands.secret_key import SecretKeyFileError, ensure_secret_key
 from apps.core.management.commands.serve import gunicorn_command
-from tests.servers import free_port, manage, start_server, wait_until_serving
+from tests.servers import free_port, manage, start_server, stop_server, wait_until_serving
 
 ROOT = Path(__file__).resolve().parents[2]
 FAR_FUTURE = "max-age=315360000, public, immutable"
@@ -210,13 +210,7 @@ def test_gunicorn_serves_the_house_404_and_compressed_far_future_static_files(tm
         assert plain.headers["Content-Encoding"] is None
         assert plain.body == original_css
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=5)
+        stop_server(process)
     access_log = log.read_text()
     assert f'"GET /static/{hashed_css} HTTP/1.1" 200' in access_log  # access log on stdout
 

@@ -13,8 +13,6 @@ import http.client
 import json
 import os
 import random
-import signal
-import subprocess
 import sys
 import threading
 import time
@@ -23,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import free_port, manage, start_server
+from tests.servers import free_port, manage, start_server, stop_server
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = "gunicorn.conf.py"
@@ -146,13 +144,7 @@ def test_keep_alive_connections_idle_1_to_5_s_between_500_posts_are_never_reset(
         elapsed = time.monotonic() - started
         assert not any(thread.is_alive() for thread in threads), "clients still running after 210 s"
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=5)
+        stop_server(process, timeout=20)
 
     print(
         f"\n{REQUESTS} POSTs on {CONNECTIONS} keep-alive connections idle {IDLE_SECONDS[0]:g}-{IDLE_SECONDS[1]:g} s "
