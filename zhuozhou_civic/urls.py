@@ -11,6 +11,9 @@ urlpatterns = [
     path("", include("apps.accounts.urls")),
     path("", include("apps.core.urls")),
     path("", include("apps.workflow.urls")),
+    path("", include("apps.volunteers.urls")),
+    path("", include("apps.teams.urls")),
+    path("", include("apps.roster.urls")),
     path("notifications/", include("apps.notifications.urls")),
 ]
 

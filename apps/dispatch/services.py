@@ -59,7 +59,7 @@ def dispatch_directed(
         raise DomainError(_("请至少选择一名志愿者。"), code="no_volunteers")
     if len(volunteers) > MAX_OFFERS_PER_DISPATCH:
         raise DomainError(_("一次最多向%(n)d名志愿者派单。") % {"n": MAX_OFFERS_PER_DISPATCH}, code="too_many")
-    unavailable = [v.volunteer_number for v in volunteers if not v.can_receive_offers]
+    unavailable = [v.volunteer_number or v.user.masked_name for v in volunteers if not v.can_receive_offers]
     if unavailable:
         raise DomainError(
             _("以下志愿者未通过实名核验或已停止服务：%(numbers)s") % {"numbers": "、".join(unavailable)},

@@ -7,7 +7,7 @@ from apps.core.api import ScopedViewSet
 from apps.core.filters import BooleanFilter, IdFilter
 from apps.core.permissions import IsOrgStaff
 
-from .models import VolunteerProfile
+from .models import ApplicationStatus, VolunteerProfile
 from .selectors import volunteers_visible_to
 from .serializers import VolunteerOutput
 
@@ -24,11 +24,17 @@ class VolunteerFilter(django_filters.FilterSet):
 
 
 class VolunteerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
-    """Volunteers in the staff member's area, to choose from when dispatching."""
+    """Registered volunteers (approved applications) in the staff member's area, to choose from
+    when dispatching. Applications under review are ``/volunteer-applications/``."""
 
     permission_classes = [IsAuthenticated, IsOrgStaff]
     serializer_class = VolunteerOutput
     filterset_class = VolunteerFilter
 
     def get_scoped_queryset(self) -> QuerySet[VolunteerProfile]:
-        return volunteers_visible_to(user=self.user).order_by("volunteer_number").distinct()
+        return (
+            volunteers_visible_to(user=self.user)
+            .filter(status=ApplicationStatus.APPROVED)
+            .order_by("volunteer_number")
+            .distinct()
+        )

@@ -132,7 +132,7 @@ def test_dispatch_to_an_unverified_volunteer_is_refused(cast, org):
         dispatch_directed(request=request, actor=cast.staff_a, volunteers=[cast.volunteer, unverified])
 
     assert excinfo.value.code == "volunteer_unavailable"
-    assert unverified.volunteer_number in str(excinfo.value.message)
+    assert unverified.user.masked_name in str(excinfo.value.message)
     assert cast.volunteer.volunteer_number not in str(excinfo.value.message)
     _assert_nothing_dispatched(request, Status.QUEUED)
 
