@@ -50,6 +50,28 @@ class User(AbstractBaseUser, PermissionsMixin):
         related_name="staff",
         verbose_name=_("所属阵地（工作人员）"),
     )
+    # Home place: where the person lives, pre-filled in every place picker (registration, 点单).
+    home_township = models.ForeignKey(
+        "organisation.Place",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("常住乡镇/街道"),
+        limit_choices_to={"kind": "township"},
+    )
+    home_village = models.ForeignKey(
+        "organisation.Place",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("常住村/社区"),
+        limit_choices_to={"kind": "village"},
+    )
+    # Consent to the privacy notice (PIPL Art. 14): which version, and when.
+    privacy_version = models.CharField(_("同意的隐私政策版本"), max_length=20, blank=True)
+    privacy_consented_at = models.DateTimeField(_("同意隐私政策时间"), null=True, blank=True)
     is_active = models.BooleanField(_("有效"), default=True)
     is_staff = models.BooleanField(_("可登录管理后台"), default=False)
     date_joined = models.DateTimeField(_("注册时间"), default=timezone.now)
