@@ -179,6 +179,9 @@ class VolunteerEvent(models.Model):
         verbose_name_plural = pgettext_lazy("plural", "志愿者事件")
         ordering = ["at", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.at:%Y-%m-%d %H:%M}"
+
 
 class IdReveal(models.Model):
     """Audit of every time a staff member saw a volunteer's full ID number: who, whom, when, why."""
@@ -196,3 +199,6 @@ class IdReveal(models.Model):
         verbose_name = _("证件号码查看记录")
         verbose_name_plural = pgettext_lazy("plural", "证件号码查看记录")
         ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.reason}"

@@ -1,5 +1,5 @@
 from django.db import transaction
-from django.db.models import F, Value
+from django.db.models import CharField, F, Value
 from django.db.models.functions import Concat, LPad
 from django.db.models.functions.text import Cast
 from django.utils import timezone
@@ -14,9 +14,7 @@ def assign_volunteer_number(profile: VolunteerProfile) -> None:
     """Give the profile its platform number ``ZZV`` + the row id in 7 digits, in SQL, so that
     concurrent approvals cannot collide."""
     VolunteerProfile.objects.filter(id=profile.id, volunteer_number__isnull=True).update(
-        volunteer_number=Concat(
-            Value("ZZV"), LPad(Cast(F("id"), output_field=VolunteerProfile._meta.get_field("occupation")), 7, Value("0"))
-        )
+        volunteer_number=Concat(Value("ZZV"), LPad(Cast(F("id"), output_field=CharField()), 7, Value("0")))
     )
     profile.volunteer_number = VolunteerProfile.objects.values_list("volunteer_number", flat=True).get(id=profile.id)
 
