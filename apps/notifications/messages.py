@@ -28,6 +28,17 @@ BODIES: dict[str, Promise] = {
     Kind.PLEASE_RATE: _("服务 %(ref)s「%(title)s」已完成，请您评价。"),
     Kind.ESCALATED: _("工单 %(ref)s「%(title)s」超时仍未派出，已上报中心调度。"),
     Kind.CANCELLED: _("工单 %(ref)s「%(title)s」已取消：%(reason)s"),
+    Kind.APPLICATION_SUBMITTED: _("%(applicant)s 提交了志愿者注册申请（%(place)s），等待实名核验。"),
+    Kind.APPLICATION_APPROVED: _("您的志愿者注册已通过审核，志愿者编号 %(number)s。现在可以接收服务邀请了。"),
+    Kind.APPLICATION_REJECTED: _("您的志愿者注册未通过审核：%(reason)s。请修改后重新提交。"),
+    Kind.TEAM_JOIN_REQUESTED: _("%(volunteer)s 申请加入「%(team)s」。"),
+    Kind.TEAM_JOIN_APPROVED: _("您已加入「%(team)s」。"),
+    Kind.TEAM_JOIN_REJECTED: _("您加入「%(team)s」的申请未通过：%(reason)s"),
+    Kind.TEAM_INVITED: _("「%(team)s」邀请您加入。"),
+    Kind.TEAM_INVITE_ANSWERED: _("%(volunteer)s %(answer)s「%(team)s」的邀请。"),
+    Kind.TEAM_MEMBER_REMOVED: _("您已被移出「%(team)s」：%(reason)s"),
+    Kind.ROSTER_IMPORTED: _("名册「%(file)s」导入完成：成功 %(imported)s 行，错误 %(errors)s 行。"),
+    Kind.SMS_DEVELOPMENT: _("发往 %(phone)s 的短信：%(text)s"),
 }
 
 TITLES: dict[str, Promise | str] = dict(Kind.choices)
@@ -39,7 +50,9 @@ def render(kind: str, params: dict[str, Any], request_id: int | None) -> tuple[s
     # Typed reasons as typed; system reasons translated for the reader (apps.core.reasons).
     reason = str(Reason.from_params(params))
     ref = f"#{request_id}" if request_id else ""
+    # Every stored parameter is available to a body (plain values: names already masked by the writer).
     values = {
+        **{key: value for key, value in params.items() if isinstance(value, (str, int))},
         "ref": ref,
         "title": title_text,
         "reason": reason,

@@ -20,6 +20,18 @@ class Kind(models.TextChoices):
     PLEASE_RATE = "please_rate", _("请评价服务")
     CANCELLED = "cancelled", _("工单已取消")
     ESCALATED = "escalated", _("工单超时上报")
+    # Joining the platform: volunteer registration, teams, roster import, SMS in development.
+    APPLICATION_SUBMITTED = "application_submitted", _("新的志愿者注册申请")
+    APPLICATION_APPROVED = "application_approved", _("志愿者注册已通过")
+    APPLICATION_REJECTED = "application_rejected", _("志愿者注册未通过")
+    TEAM_JOIN_REQUESTED = "team_join_requested", _("新的入队申请")
+    TEAM_JOIN_APPROVED = "team_join_approved", _("入队申请已通过")
+    TEAM_JOIN_REJECTED = "team_join_rejected", _("入队申请未通过")
+    TEAM_INVITED = "team_invited", _("服务队邀请")
+    TEAM_INVITE_ANSWERED = "team_invite_answered", _("服务队邀请已答复")
+    TEAM_MEMBER_REMOVED = "team_member_removed", _("已移出服务队")
+    ROSTER_IMPORTED = "roster_imported", _("名册导入完成")
+    SMS_DEVELOPMENT = "sms_development", _("短信（开发环境）")
 
 
 class EmailStatus(models.TextChoices):
