@@ -44,6 +44,13 @@ BODIES: dict[str, Promise] = {
 TITLES: dict[str, Promise | str] = dict(Kind.choices)
 
 
+class _Params(dict[str, Any]):
+    """A missing parameter renders empty rather than failing the whole inbox."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
 def render(kind: str, params: dict[str, Any], request_id: int | None) -> tuple[str, str]:
     """Return (title, body) for a notification, in the active language."""
     title_text = params.get("title", "")
@@ -51,13 +58,15 @@ def render(kind: str, params: dict[str, Any], request_id: int | None) -> tuple[s
     reason = str(Reason.from_params(params))
     ref = f"#{request_id}" if request_id else ""
     # Every stored parameter is available to a body (plain values: names already masked by the writer).
-    values = {
-        **{key: value for key, value in params.items() if isinstance(value, (str, int))},
-        "ref": ref,
-        "title": title_text,
-        "reason": reason,
-        "volunteer": params.get("volunteer", ""),
-        "expires": params.get("expires", ""),
-    }
+    values = _Params(
+        {
+            **{key: value for key, value in params.items() if isinstance(value, (str, int))},
+            "ref": ref,
+            "title": title_text,
+            "reason": reason,
+            "volunteer": params.get("volunteer", ""),
+            "expires": params.get("expires", ""),
+        }
+    )
     body = str(BODIES.get(kind, "%(title)s")) % values
     return str(TITLES.get(kind, kind)), body
