@@ -8,7 +8,7 @@ type-to-search box that works with a Chinese input method.
 """
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -18,8 +18,16 @@ from django.utils.translation import gettext_lazy as _
 from .models import Place
 from .selectors import villages
 
+if TYPE_CHECKING:
+    # Generic only in the type stubs; not subscriptable at runtime.
+    _IteratorBase = ModelChoiceIterator[Place]
+    _FieldBase = forms.ModelChoiceField[Place]
+else:
+    _IteratorBase = ModelChoiceIterator
+    _FieldBase = forms.ModelChoiceField
 
-class GroupedVillageIterator(ModelChoiceIterator):
+
+class GroupedVillageIterator(_IteratorBase):
     """Choices as ``(township name, [(village id, village name), …])`` groups, in the order
     of the townships' division codes, read in one query when the widget renders."""
 
@@ -40,7 +48,7 @@ class GroupedVillageIterator(ModelChoiceIterator):
             yield (group_name, group)
 
 
-class VillageField(forms.ModelChoiceField):
+class VillageField(_FieldBase):
     """A village or community, chosen township first.
 
     Usage: ``home_village = VillageField(label=_("所在村/社区"))``; pre-fill with
