@@ -351,8 +351,10 @@ def test_a_dispatch_to_volunteers_out_of_scope_or_unavailable_is_refused(world, 
     response = api(actor_user(world.cast, actor)).post(
         f"/api/v1/requests/{world.request.id}/dispatch/", {"volunteer_ids": volunteer_ids}, format="json"
     )
+    # A volunteer still under review has no number yet: the message names them masked.
     numbers = "、".join(
-        VolunteerProfile.objects.filter(id__in=volunteer_ids).values_list("volunteer_number", flat=True)
+        v.volunteer_number or v.user.masked_name
+        for v in VolunteerProfile.objects.filter(id__in=volunteer_ids).select_related("user")
     )
     assert_refused(response, 400, code, detail and detail.format(numbers=numbers), before)
     if code == "unknown_volunteer":
