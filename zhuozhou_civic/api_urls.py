@@ -5,7 +5,7 @@ from apps.accounts.api import MeView, TokenView
 from apps.dispatch.api import OfferViewSet
 from apps.notifications.api import NotificationViewSet
 from apps.organisation.api import CategoryViewSet, PlaceViewSet
-from apps.volunteers.api import VolunteerViewSet
+from apps.volunteers.api import VolunteerApplicationViewSet, VolunteerViewSet, own_paths
 from apps.workflow.api import RequestViewSet
 
 router = DefaultRouter()
@@ -14,11 +14,13 @@ router.register("places", PlaceViewSet, basename="place")
 router.register("requests", RequestViewSet, basename="request")
 router.register("offers", OfferViewSet, basename="offer")
 router.register("volunteers", VolunteerViewSet, basename="volunteer")
+router.register("volunteer-applications", VolunteerApplicationViewSet, basename="volunteer-application")
 router.register("notifications", NotificationViewSet, basename="notification")
 
 app_name = "api"
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="token"),
     path("me/", MeView.as_view(), name="me"),
+    *own_paths,
     *router.urls,
 ]

@@ -60,6 +60,18 @@ class ApplicationStatus(models.TextChoices):
     LEFT = "left", _("已退出")
 
 
+# The allowed moves of ``VolunteerProfile.status``: review decides a pending application, a
+# rejected one is fixed and resubmitted, and anyone may leave the platform from any state.
+APPLICATION_TRANSITIONS: dict[str, frozenset[str]] = {
+    ApplicationStatus.PENDING: frozenset(
+        {ApplicationStatus.APPROVED, ApplicationStatus.REJECTED, ApplicationStatus.LEFT}
+    ),
+    ApplicationStatus.REJECTED: frozenset({ApplicationStatus.PENDING, ApplicationStatus.LEFT}),
+    ApplicationStatus.APPROVED: frozenset({ApplicationStatus.LEFT}),
+    ApplicationStatus.LEFT: frozenset(),
+}
+
+
 class VolunteerProfile(models.Model):
     """A volunteer's real-name registration (志愿服务条例 Art. 7) and what dispatch needs: who,
     where, what they can do and when. The application is reviewed by the station or office that
@@ -108,6 +120,8 @@ class VolunteerProfile(models.Model):
     guardian_phone = EncryptedCharField(_("监护人电话"), max_length=20, null=True, blank=True)
     guardian_consent_at = models.DateTimeField(_("监护人同意时间"), null=True, blank=True)
     public_name_consent = models.BooleanField(_("同意公开姓名（光荣榜）"), default=False)
+    # Separate consent to the processing of the ID number and other sensitive data (PIPL Arts 14, 29).
+    privacy_consented_at = models.DateTimeField(_("同意处理个人信息时间"), null=True, blank=True)
     rejection_reason = models.CharField(_("未通过原因"), max_length=200, blank=True)
     submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
     reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
@@ -142,7 +156,19 @@ class VolunteerProfile(models.Model):
 
     @property
     def can_receive_offers(self) -> bool:
-        return self.is_verified and self.is_active and self.user.is_active
+        return self.status == ApplicationStatus.APPROVED and self.is_verified and self.is_active and self.user.is_active
+
+    @property
+    def masked_id_number(self) -> str:
+        from .identity import mask_id  # identity imports this module's choices
+
+        return mask_id(self.id_number)
+
+    @property
+    def is_minor(self) -> bool:
+        from .identity import ADULT_AGE, age_on
+
+        return self.birth_date is not None and age_on(self.birth_date) < ADULT_AGE
 
 
 class VolunteerEvent(models.Model):
@@ -163,6 +189,8 @@ class VolunteerEvent(models.Model):
         VolunteerProfile, on_delete=models.CASCADE, related_name="events", verbose_name=_("志愿者")
     )
     kind = models.CharField(_("事件"), max_length=16, choices=Kind.choices)
+    from_status = models.CharField(_("原状态"), max_length=16, choices=ApplicationStatus.choices, blank=True)
+    to_status = models.CharField(_("新状态"), max_length=16, choices=ApplicationStatus.choices, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

@@ -1,13 +1,14 @@
 from collections.abc import Iterable
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from apps.accounts.areas import area_of
 from apps.accounts.models import User
-from apps.core.errors import DomainError
+from apps.core.errors import DomainError, NotFound
+from apps.organisation.models import OrgNode, Place
 
-from .models import VolunteerProfile
+from .models import ApplicationStatus, VolunteerEvent, VolunteerProfile
 
 
 def volunteers_visible_to(*, user: User) -> QuerySet[VolunteerProfile]:
@@ -22,7 +23,9 @@ def volunteers_visible_to(*, user: User) -> QuerySet[VolunteerProfile]:
 def dispatchable_volunteers(
     *, user: User, category_id: int | None = None, township_id: int | None = None, village_id: int | None = None
 ) -> QuerySet[VolunteerProfile]:
-    qs = volunteers_visible_to(user=user).filter(is_verified=True, is_active=True, user__is_active=True)
+    qs = volunteers_visible_to(user=user).filter(
+        status=ApplicationStatus.APPROVED, is_verified=True, is_active=True, user__is_active=True
+    )
     if category_id is not None:
         qs = qs.filter(categories__id=category_id)
     if township_id is not None:
@@ -45,3 +48,56 @@ def volunteers_chosen_for_dispatch(*, user: User, volunteer_ids: Iterable[int]) 
             code="unknown_volunteer",
         )
     return found
+
+
+# --- Registration review (实名核验) -----------------------------------------------------------
+
+
+def applications_visible_to(*, user: User) -> QuerySet[VolunteerProfile]:
+    """Registrations a staff member reviews and may open: those whose home village lies in
+    their area by place (see ``area_of``): the village's station, its township's office, the
+    centre and its office, administrators. A sub-centre's area is a set of service fields, not
+    places, so it reviews none; residents and volunteers see none."""
+    area = area_of(user)
+    qs = VolunteerProfile.objects.select_related("user", "home_township", "home_village")
+    if area.whole_city:
+        return qs
+    if area.category_ids is not None or area.is_empty:
+        return qs.none()
+    return area.filter(qs, township="home_township", village="home_village", category="categories")
+
+
+def application_for_staff(*, user: User, profile_id: int) -> VolunteerProfile:
+    """One registration of the staff member's area, or NotFound (404) for any other."""
+    profile = applications_visible_to(user=user).prefetch_related("categories").filter(id=profile_id).first()
+    if profile is None:
+        raise NotFound()
+    return profile
+
+
+def application_of(*, user: User) -> VolunteerProfile | None:
+    """The user's own registration, whatever its status."""
+    return (
+        VolunteerProfile.objects.select_related("user", "home_township", "home_village")
+        .prefetch_related("categories")
+        .filter(user_id=user.id)
+        .first()
+    )
+
+
+def application_reviewer_ids(*, village: Place) -> list[int]:
+    """The staff told about a new registration in ``village``: its station and its township's
+    office. The centre and its office, whose area is the whole city, see it in their queue."""
+    return list(
+        User.objects.filter(is_active=True)
+        .filter(
+            Q(staff_node__kind=OrgNode.Kind.VILLAGE_STATION, staff_node__place_id=village.id)
+            | Q(staff_node__kind=OrgNode.Kind.TOWNSHIP_OFFICE, staff_node__place_id=village.parent_id)
+        )
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+
+
+def application_events(*, profile: VolunteerProfile) -> QuerySet[VolunteerEvent]:
+    return VolunteerEvent.objects.filter(volunteer=profile).select_related("actor").order_by("at", "id")
