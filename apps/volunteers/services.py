@@ -26,6 +26,7 @@ from apps.accounts.models import User
 from apps.accounts.phones import validate_contact_phone, validate_mobile
 from apps.core.errors import Conflict, DomainError, Forbidden, NotFound
 from apps.core.reasons import Reason
+from apps.core.text import clean_text
 from apps.notifications.models import Kind
 from apps.notifications.services import notify
 from apps.organisation.models import Place, ServiceCategory
@@ -411,7 +412,6 @@ def application_resubmit(*, profile: VolunteerProfile, actor: User, data: Applic
                     to=ApplicationStatus.PENDING,
                     kind=VolunteerEvent.Kind.RESUBMITTED,
                     actor=actor,
-                    expected=ApplicationStatus.REJECTED,
                     **values,
                 )
         except IntegrityError:
@@ -443,7 +443,6 @@ def application_approve(*, profile: VolunteerProfile, actor: User) -> VolunteerP
             to=ApplicationStatus.APPROVED,
             kind=VolunteerEvent.Kind.APPROVED,
             actor=actor,
-            expected=ApplicationStatus.PENDING,
             is_verified=True,
             verified_by_node_id=actor.staff_node_id,
             reviewed_by_id=actor.id,
@@ -464,7 +463,7 @@ def application_reject(*, profile: VolunteerProfile, actor: User, reason: str) -
     """审核未通过 (pending → rejected) with a reason the applicant reads, fixes and resubmits.
     Preconditions as :func:`application_approve`; an empty reason is refused
     (``reason_required``). Side effects: a ``rejected`` event, a notification to the applicant."""
-    typed = Reason.typed(reason)
+    typed = Reason.typed(clean_text(reason))
     if not typed:
         raise DomainError(_("不通过时必须填写原因。"), code="reason_required")
     if len(typed.text) > REASON_MAX:
@@ -477,7 +476,6 @@ def application_reject(*, profile: VolunteerProfile, actor: User, reason: str) -
             kind=VolunteerEvent.Kind.REJECTED,
             actor=actor,
             reason=typed.text,
-            expected=ApplicationStatus.PENDING,
             reviewed_by_id=actor.id,
             reviewed_at=timezone.now(),
             rejection_reason=typed.text,
@@ -604,7 +602,7 @@ def volunteer_leave(*, profile: VolunteerProfile, actor: User) -> VolunteerProfi
         User.objects.filter(id=actor.id).update(
             name=LEFT_NAME,
             # Not a phone and not an HMAC: nobody can log in with, or register as, this account.
-            phone="",
+            phone="-",
             phone_digest=f"left:{actor.id}",
             email="",
             password=make_password(None),
@@ -620,7 +618,7 @@ def id_reveal(*, profile: VolunteerProfile, actor: User, reason: str) -> str:
     exactly one :class:`IdReveal` (who, whom, when, why) per call that returns a number.
     Preconditions: ``actor`` is staff whose area holds the volunteer (else NotFound); a reason
     is required (``reason_required``). A volunteer who left has none (``no_id_number``)."""
-    typed = Reason.typed(reason)
+    typed = Reason.typed(clean_text(reason))
     if not typed:
         raise DomainError(_("查看完整证件号码必须填写原因。"), code="reason_required")
     if len(typed.text) > REASON_MAX:
