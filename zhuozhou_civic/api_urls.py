@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from apps.accounts.api import MeView, TokenView
+from apps.accounts.api import CodeTokenView, MeView, PasswordResetView, RegisterView, SmsCodeView, TokenView
 from apps.dispatch.api import OfferViewSet
 from apps.notifications.api import NotificationViewSet
 from apps.organisation.api import CategoryViewSet, PlaceViewSet
@@ -20,6 +20,10 @@ router.register("notifications", NotificationViewSet, basename="notification")
 app_name = "api"
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="token"),
+    path("auth/sms-code/", SmsCodeView.as_view(), name="sms_code"),
+    path("auth/sms-token/", CodeTokenView.as_view(), name="sms_token"),
+    path("auth/register/", RegisterView.as_view(), name="register"),
+    path("auth/password-reset/", PasswordResetView.as_view(), name="password_reset"),
     path("me/", MeView.as_view(), name="me"),
     *own_paths,
     *router.urls,

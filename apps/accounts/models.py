@@ -116,3 +116,34 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_volunteer(self) -> bool:
         return hasattr(self, "volunteer_profile")
+
+
+class CodePurpose(models.TextChoices):
+    REGISTER = "register", _("注册")
+    LOGIN = "login", _("验证码登录")
+    RESET_PASSWORD = "reset_password", _("设置或重设密码")
+
+
+class PhoneCode(models.Model):
+    """The one-time code last sent to a number for a purpose (apps.accounts.verification).
+
+    Neither the number nor the code is stored: the number by its keyed hash, the code as an
+    HMAC with a server key, so a copy of the database alone does not give the six digits."""
+
+    phone_digest = models.CharField(max_length=64, editable=False)
+    purpose = models.CharField(_("用途"), max_length=20, choices=CodePurpose.choices)
+    code_hash = models.CharField(max_length=64, editable=False)
+    sent_at = models.DateTimeField(_("发送时间"))
+    expires_at = models.DateTimeField(_("失效时间"))
+    failed_attempts = models.PositiveSmallIntegerField(_("错误次数"), default=0)
+    used_at = models.DateTimeField(_("使用时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("短信验证码")
+        verbose_name_plural = pgettext_lazy("plural", "短信验证码")
+        constraints = [
+            models.UniqueConstraint(fields=["phone_digest", "purpose"], name="phone_code_one_per_purpose"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} {self.sent_at:%Y-%m-%d %H:%M}"

@@ -1,10 +1,18 @@
+import re
+from typing import Any
+
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.core.text import clean_number, clean_text
+from apps.organisation.models import Place
 from apps.organisation.serializers import OrgNodeRef
 
-from .models import User
+from .models import CodePurpose, User
+from .phones import validate_mobile
 
 
 class TokenInput(serializers.Serializer):
@@ -60,3 +68,102 @@ class MeOutput(serializers.ModelSerializer):
 
 
 LOGIN_FAILED = _("手机号或密码不正确。")
+
+
+# --- one-time codes: registration, log-in by code, password reset --------------------------------
+
+
+class MobileInput(serializers.CharField):
+    """A mobile number as typed; validated and normalised to 11 digits."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "help_text", "A mainland mobile number (11 digits; +86, spaces and full-width digits allowed)."
+        )
+        super().__init__(max_length=20, **kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        try:
+            return validate_mobile(super().to_internal_value(data))
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages) from None
+
+
+class CodeInput(serializers.CharField):
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("help_text", "The six digits of the code sent by SMS.")
+        super().__init__(max_length=12, **kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        code = clean_number(super().to_internal_value(data))
+        if not re.fullmatch(r"\d{6}", code):
+            raise serializers.ValidationError(_("请输入短信中的6位数字验证码。"))
+        return code
+
+
+class SmsCodeInput(serializers.Serializer):
+    phone = MobileInput()
+    purpose = serializers.ChoiceField(
+        choices=CodePurpose.choices,
+        help_text="What the code is for: register (a new account), login (log in without the password), "
+        "reset_password (set a new password, also for an account that never had one).",
+    )
+
+
+class SmsCodeOutput(serializers.Serializer):
+    detail = serializers.CharField(help_text="What to tell the person (translated).")
+    resend_after = serializers.IntegerField(help_text="Seconds until another code may be asked for.")
+    expires_in = serializers.IntegerField(help_text="Seconds the code lives.")
+
+
+def _check_password(password: str, user: User | None) -> str:
+    try:
+        password_validation.validate_password(password, user)
+    except DjangoValidationError as error:
+        raise serializers.ValidationError({"password": error.messages}) from None
+    return password
+
+
+class RegisterInput(serializers.Serializer):
+    phone = MobileInput()
+    code = CodeInput()
+    name = serializers.CharField(max_length=50, help_text="The person's name.")
+    password = serializers.CharField(max_length=128, style={"input_type": "password"}, trim_whitespace=False)
+    village = serializers.PrimaryKeyRelatedField(
+        queryset=Place.objects.filter(kind=Place.Kind.VILLAGE).select_related("parent"),
+        help_text="The id of the home village or community (a place of kind village); its township is its parent.",
+        error_messages={"does_not_exist": _("没有这个村/社区，请重新选择。"), "incorrect_type": _("请选择村/社区。")},
+    )
+    privacy_consent = serializers.BooleanField(help_text="Must be true: consent to the privacy notice at /privacy/.")
+
+    def validate_name(self, value: str) -> str:
+        name = clean_text(value)
+        if not name:
+            raise serializers.ValidationError(_("请填写姓名。"))
+        return name
+
+    def validate_privacy_consent(self, value: bool) -> bool:
+        if not value:
+            raise serializers.ValidationError(_("请阅读并同意隐私政策后再注册。"))
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        _check_password(attrs["password"], User(phone=attrs["phone"], name=attrs["name"]))
+        return attrs
+
+
+class PasswordResetInput(serializers.Serializer):
+    phone = MobileInput()
+    code = CodeInput()
+    password = serializers.CharField(
+        max_length=128, style={"input_type": "password"}, trim_whitespace=False, help_text="The new password."
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        _check_password(attrs["password"], None)
+        return attrs
+
+
+class CodeTokenInput(serializers.Serializer):
+    phone = MobileInput()
+    code = CodeInput()
