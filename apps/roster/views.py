@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -27,9 +27,6 @@ from .models import ImportJob, JobStatus
 from .reading import RosterFileError
 from .services import import_job_create
 from .workbooks import XLSX_CONTENT_TYPE, errors_workbook, roster_workbook, template_workbook
-
-# Helper A's page where a user sets a password with an SMS code; until it exists, its planned path.
-PASSWORD_RESET_FALLBACK = "/password-reset/"  # noqa: S105 — a path, not a password
 
 
 def _staff_required(request: AuthenticatedHttpRequest) -> None:
@@ -57,12 +54,8 @@ def _xlsx(content: bytes, file_name: str) -> HttpResponse:
 
 
 def _password_url(request: AuthenticatedHttpRequest) -> str:
-    for name in ("accounts:password_reset", "accounts:password-reset"):
-        try:
-            return request.build_absolute_uri(reverse(name))
-        except NoReverseMatch:
-            continue
-    return request.build_absolute_uri(PASSWORD_RESET_FALLBACK)
+    """Where an imported volunteer sets a first password with an SMS code."""
+    return request.build_absolute_uri(reverse("accounts:password_reset"))
 
 
 def _index(
