@@ -67,7 +67,12 @@ def _to_drf(exc: DjangoValidationError) -> serializers.ValidationError:
 class ServiceFieldsInput(serializers.Serializer[Any]):
     village = IdField(queryset=villages(), help_text="The home village or community (a place of kind village).")
     service_radius_km = serializers.IntegerField(min_value=1, max_value=MAX_RADIUS_KM, default=5)
-    categories = IdField(queryset=active_categories(), many=True, allow_empty=False)
+    categories = IdField(
+        queryset=active_categories(),
+        many=True,
+        allow_empty=False,
+        error_messages={"empty": _("请至少选择一个服务类别。")},
+    )
     skills = serializers.ListField(
         child=serializers.ChoiceField(choices=Skill.choices), required=False, default=list, max_length=len(Skill.values)
     )
@@ -76,6 +81,7 @@ class ServiceFieldsInput(serializers.Serializer[Any]):
         min_length=1,
         max_length=len(weekly.CODES),
         help_text=AVAILABILITY_HELP,
+        error_messages={"min_length": _("请至少选择一个可服务时段。")},
     )
     political_status = serializers.ChoiceField(choices=PoliticalStatus.choices, required=False, allow_blank=True)
     occupation = TextField(max_length=50, required=False, allow_blank=True, default="")
