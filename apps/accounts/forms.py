@@ -3,7 +3,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.contrib.auth import authenticate, password_validation
+from django.contrib.auth import authenticate
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -12,6 +12,7 @@ from apps.core.text import clean_number, clean_text
 from apps.organisation.forms import VillageField
 
 from .models import User
+from .passwords import check_new_password
 from .phones import validate_mobile
 from .throttling import LoginDecision, login_attempt_allowed, record_login_failure, record_login_success
 
@@ -72,6 +73,7 @@ class MobileField(forms.CharField):
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("label", _("手机号"))
+        kwargs.setdefault("error_messages", {"required": _("请输入手机号。")})
         kwargs.setdefault(
             "widget", forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel", "autofocus": True})
         )
@@ -86,6 +88,7 @@ class CodeField(forms.CharField):
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("label", _("短信验证码"))
+        kwargs.setdefault("error_messages", {"required": _("请输入短信验证码。")})
         widget = forms.TextInput(
             attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": "6", "pattern": "[0-9]*"}
         )
@@ -125,7 +128,7 @@ class NewPasswordMixin(forms.Form):
         password = self.cleaned_data.get("password1")
         if password and "password2" in self.cleaned_data:
             try:
-                password_validation.validate_password(password, user)
+                check_new_password(password, user)
             except ValidationError as error:
                 self.add_error("password1", error)
 
@@ -133,7 +136,12 @@ class NewPasswordMixin(forms.Form):
 class RegisterForm(NewPasswordMixin):
     phone = MobileField()
     code = CodeField()
-    name = forms.CharField(label=_("姓名"), max_length=50, widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    name = forms.CharField(
+        label=_("姓名"),
+        max_length=50,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+        error_messages={"required": _("请填写姓名。")},
+    )
     village = VillageField(label=_("常住村/社区"))
     privacy_consent = forms.BooleanField(
         label=_("我已阅读并同意隐私政策"),

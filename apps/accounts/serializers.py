@@ -1,7 +1,6 @@
 import re
 from typing import Any
 
-from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
@@ -12,6 +11,7 @@ from apps.organisation.models import Place
 from apps.organisation.serializers import OrgNodeRef
 
 from .models import CodePurpose, User
+from .passwords import check_new_password
 from .phones import validate_mobile
 
 
@@ -118,7 +118,7 @@ class SmsCodeOutput(serializers.Serializer):
 
 def _check_password(password: str, user: User | None) -> str:
     try:
-        password_validation.validate_password(password, user)
+        check_new_password(password, user)
     except DjangoValidationError as error:
         raise serializers.ValidationError({"password": error.messages}) from None
     return password

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
+from django.views.decorators.http import require_safe
 
 from apps.core.errors import DomainError
 
@@ -179,5 +180,6 @@ class PasswordResetView(CodePageView):
         return redirect(self.next_url(request) or settings.LOGIN_REDIRECT_URL)
 
 
+@require_safe
 def privacy_notice(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/privacy.html", {"version": settings.PRIVACY_NOTICE_VERSION})
