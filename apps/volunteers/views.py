@@ -148,7 +148,7 @@ def leave(request: AuthenticatedHttpRequest) -> HttpResponse:
     own = _own(request)
     if own is None or own.status == ApplicationStatus.LEFT:
         raise Http404
-    form = LeaveForm(request.POST or None)
+    form = LeaveForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.volunteer_leave(profile=own, actor=request.user)
