@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import Place
 from .selectors import villages
+from .widgets import VillagePicker
 
 if TYPE_CHECKING:
     # Generic only in the type stubs; not subscriptable at runtime.
@@ -56,6 +57,7 @@ class VillageField(_FieldBase):
     cleaned value is ``value.parent`` (already fetched)."""
 
     iterator = GroupedVillageIterator
+    widget = VillagePicker
     default_error_messages = {
         "required": _("请选择村/社区。"),
         "invalid_choice": _("没有这个村/社区，请重新选择。"),
@@ -75,14 +77,15 @@ class VillageField(_FieldBase):
         return obj.name
 
     def to_python(self, value: Any) -> Place | None:
-        if value in self.empty_values:
+        if isinstance(value, Place):
+            value = value.pk
+        text = str(value).strip() if value is not None else ""
+        if not text:
             return None
-        try:
-            place_id = int(str(value).strip())
-        except (TypeError, ValueError):
-            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice") from None
-        if not 0 < place_id < 2**31:
+        # ASCII digits only: int() would also read full-width digits and "+1".
+        if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 2**31:
             raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        place_id = int(text)
         place = Place.objects.select_related("parent").filter(pk=place_id).first()
         if place is None:
             raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")

@@ -6,25 +6,11 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.phones import validate_contact_phone, validate_mobile
 from apps.core.fields import TextFormField
-from apps.organisation.models import Place
-from apps.organisation.selectors import active_categories, villages
+from apps.organisation.forms import VillageField
+from apps.organisation.selectors import active_categories
 from apps.ratings.models import Tag
 from apps.service_requests.models import Channel, Urgency
 from apps.service_requests.services import RequestInput
-
-
-class VillageChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Place) -> str:
-        return obj.name
-
-
-def _grouped_village_choices() -> list:
-    groups: dict[str, list[tuple[int, str]]] = {}
-    for village in villages().select_related("parent"):
-        township = village.parent
-        assert township is not None, "a village always belongs to a township"
-        groups.setdefault(township.name, []).append((village.id, village.name))
-    return [("", _("请选择村/社区")), *groups.items()]
 
 
 class RequestForm(forms.Form):
@@ -33,7 +19,7 @@ class RequestForm(forms.Form):
     description = TextFormField(
         multiline=True, label=_("详细说明"), max_length=2000, widget=forms.Textarea(attrs={"rows": 4})
     )
-    village = VillageChoiceField(label=_("所在村/社区"), queryset=villages())
+    village = VillageField(label=_("所在村/社区"))
     address = TextFormField(label=_("详细地址"), max_length=200)
     contact_name = TextFormField(label=_("联系人"), max_length=50)
     contact_phone = TextFormField(
@@ -47,12 +33,6 @@ class RequestForm(forms.Form):
     window_end = forms.DateTimeField(
         label=_("希望结束时间"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        village = self.fields["village"]
-        assert isinstance(village, VillageChoiceField)
-        village.choices = _grouped_village_choices()
 
     def clean_contact_phone(self) -> str:
         return validate_contact_phone(self.cleaned_data["contact_phone"])

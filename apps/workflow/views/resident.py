@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from apps.accounts.models import User
 from apps.core.errors import DomainError
 from apps.core.typing import AuthenticatedHttpRequest
 from apps.service_requests import services as request_services
@@ -26,6 +27,15 @@ from ..selectors import request_detail_context
 from .common import cancel, rate
 
 
+def _home_village_id(user: User) -> int | None:
+    """Where the user lives, to pre-fill the place picker: their own home village, else the
+    one on their volunteer profile."""
+    if user.home_village_id is not None:
+        return user.home_village_id
+    profile = getattr(user, "volunteer_profile", None)
+    return profile.home_village_id if profile is not None else None
+
+
 @login_required
 def my_requests(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = Paginator(as_list_rows(requests_of_requester(user=request.user)), 20).get_page(request.GET.get("page"))
@@ -35,7 +45,11 @@ def my_requests(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def request_new(request: AuthenticatedHttpRequest) -> HttpResponse:
-    initial = {"contact_name": request.user.name, "contact_phone": request.user.phone}
+    initial = {
+        "contact_name": request.user.name,
+        "contact_phone": request.user.phone,
+        "village": _home_village_id(request.user),
+    }
     form = RequestForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from apps.accounts.areas import area_of
 from apps.core.errors import DomainError
 from apps.core.typing import AuthenticatedHttpRequest
 from apps.dispatch import services as dispatch_services
@@ -166,7 +167,8 @@ def staff_rate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def staff_request_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     """代点单 for a resident who called or came to the desk."""
     staff_required(request)
-    form = OnBehalfRequestForm(request.POST or None)
+    # Station staff take calls for their own village: start the picker there.
+    form = OnBehalfRequestForm(request.POST or None, initial={"village": area_of(request.user).village_id})
     if request.method == "POST" and form.is_valid():
         try:
             created = request_submit_on_behalf(
