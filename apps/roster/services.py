@@ -7,11 +7,12 @@ transaction of its own with the job's counters, so the progress page moves as ba
 and a run that dies resumes after the last committed batch, never writing a row twice."""
 
 import logging
+import secrets
 import uuid
 from datetime import timedelta
 from typing import Any
 
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db import IntegrityError, transaction
 from django.db.models import CharField, F, Q, Value
 from django.db.models.functions import Cast, Coalesce, Concat, LPad
@@ -60,6 +61,13 @@ def import_job_create(*, uploader: User, file_name: str, data: bytes) -> ImportJ
         )
         enqueue_on_commit(IMPORT_TASK, job.id)
     return job
+
+
+def _unusable_password() -> str:
+    """What ``make_password(None)`` stores (the prefix that ``has_usable_password`` checks and
+    random characters), from one call to the system's random source instead of forty: this is
+    a tenth of the import's time otherwise."""
+    return UNUSABLE_PASSWORD_PREFIX + secrets.token_urlsafe(30)
 
 
 def _claim(job_id: int) -> str | None:
@@ -197,7 +205,7 @@ def _commit_batch(*, job: ImportJob, token: str, offset: int, batch: list[CleanR
                     phone=row.phone,
                     phone_digest=row.phone_digest,
                     name=row.name,
-                    password=make_password(None),
+                    password=_unusable_password(),
                     home_township_id=row.township_id,
                     home_village_id=row.village_id,
                 )
