@@ -5,6 +5,7 @@ from apps.accounts.api import CodeTokenView, MeView, PasswordResetView, Register
 from apps.dispatch.api import OfferViewSet
 from apps.notifications.api import NotificationViewSet
 from apps.organisation.api import CategoryViewSet, PlaceViewSet
+from apps.teams.api import MembershipViewSet, TeamViewSet
 from apps.volunteers.api import VolunteerApplicationViewSet, VolunteerViewSet, own_paths
 from apps.workflow.api import RequestViewSet
 
@@ -16,6 +17,8 @@ router.register("offers", OfferViewSet, basename="offer")
 router.register("volunteers", VolunteerViewSet, basename="volunteer")
 router.register("volunteer-applications", VolunteerApplicationViewSet, basename="volunteer-application")
 router.register("notifications", NotificationViewSet, basename="notification")
+router.register("teams", TeamViewSet, basename="team")
+router.register("team-memberships", MembershipViewSet, basename="team-membership")
 
 app_name = "api"
 urlpatterns = [

@@ -9,6 +9,14 @@ from apps.accounts.phones import phone_digest
 from apps.organisation.models import OrgNode, Place, ServiceCategory
 from apps.service_requests.models import ServiceRequest
 from apps.service_requests.services import RequestInput, request_submit
+from apps.teams.models import MemberRole, Team, TeamKind
+from apps.teams.services import (
+    membership_apply,
+    membership_approve,
+    membership_invite,
+    membership_set_role,
+    team_create,
+)
 from apps.volunteers.models import VolunteerProfile
 from apps.volunteers.services import volunteer_register
 
@@ -116,4 +124,48 @@ def seed_demo() -> list[DemoAccount]:
                 requester=other_resident,
                 entered_by=other_resident,
             )
+        _seed_demo_teams(taiping_station=taiping_station, taoyuan_office=taoyuan_office)
     return accounts
+
+
+def _seed_demo_teams(*, taiping_station: OrgNode, taoyuan_office: OrgNode) -> None:
+    """Two local teams with the demo volunteers: 张小明 leads the station's team (刘芳 a member),
+    黄伟 is in the township's team, 陈志强 has applied to it and 杨丽 is invited. Made once: a
+    team that exists already is left as the demo left it."""
+    station_staff = User.objects.get(phone_digest=phone_digest("13600000003"))
+    office_staff = User.objects.get(phone_digest=phone_digest("13600000001"))
+
+    def volunteer(phone: str) -> VolunteerProfile:
+        return VolunteerProfile.objects.select_related("user").get(user__phone_digest=phone_digest(phone))
+
+    def join(team: Team, phone: str, staff: User, role: str = MemberRole.MEMBER) -> None:
+        membership = membership_apply(team=team, volunteer=volunteer(phone))
+        membership_approve(membership=membership, actor=staff)
+        if role != MemberRole.MEMBER:
+            membership_set_role(membership=membership, actor=staff, role=role)
+
+    if not Team.objects.filter(node=taiping_station, name="太平庄村志愿服务队").exists():
+        team = team_create(
+            actor=station_staff,
+            node=taiping_station,
+            name="太平庄村志愿服务队",
+            kind=TeamKind.SPECIALTY,
+            categories=list(ServiceCategory.objects.filter(code__in=["convenience", "elderly-disabled"])),
+            description="村里的老人日间照料、代购代办、小修小补。",
+        )
+        join(team, "13700000001", station_staff, MemberRole.LEADER)
+        join(team, "13700000002", station_staff)
+    if not Team.objects.filter(node=taoyuan_office, name="桃园街道志愿服务队").exists():
+        team = team_create(
+            actor=office_staff,
+            node=taoyuan_office,
+            name="桃园街道志愿服务队",
+            kind=TeamKind.STANDING,
+            categories=list(ServiceCategory.objects.filter(code__in=["convenience", "environment"])),
+            description="街道的便民服务和环境整治。",
+        )
+        join(team, "13700000005", office_staff)
+        membership_apply(team=team, volunteer=volunteer("13700000003"))
+        membership_invite(
+            team=team, actor=office_staff, volunteer_number=str(volunteer("13700000004").volunteer_number)
+        )

@@ -110,7 +110,7 @@ MEMBERSHIP_TRANSITIONS: dict[str, frozenset[str]] = {
 class TeamMembership(models.Model):
     """A volunteer's place in a team, from application (pending) or invitation (invited) to
     active, and how it ended. One live row per team and volunteer; ended rows stay as history,
-    so a volunteer may apply again later. ``reason`` is the last decision's reason as typed."""
+    so a volunteer may apply again later. ``decision_reason`` is the last decision's reason as typed."""
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("服务队"))
     volunteer = models.ForeignKey(
@@ -118,7 +118,7 @@ class TeamMembership(models.Model):
     )
     role = models.CharField(_("角色"), max_length=8, choices=MemberRole.choices, default=MemberRole.MEMBER)
     status = models.CharField(_("状态"), max_length=10, choices=MembershipStatus.choices)
-    reason = models.CharField(_("原因"), max_length=200, blank=True)
+    decision_reason = models.CharField(_("原因"), max_length=200, blank=True)
     invited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

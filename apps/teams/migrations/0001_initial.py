@@ -43,7 +43,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('role', models.CharField(choices=[('member', '队员'), ('admin', '管理员'), ('leader', '队长')], default='member', max_length=8, verbose_name='角色')),
                 ('status', models.CharField(choices=[('pending', '申请中'), ('invited', '邀请中'), ('active', '在队'), ('rejected', '申请未通过'), ('declined', '已婉拒邀请'), ('removed', '已移出'), ('left', '已退出')], max_length=10, verbose_name='状态')),
-                ('reason', models.CharField(blank=True, max_length=200, verbose_name='原因')),
+                ('decision_reason', models.CharField(blank=True, max_length=200, verbose_name='原因')),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='申请/邀请时间')),
                 ('status_changed_at', models.DateTimeField(auto_now_add=True, verbose_name='状态变更时间')),
                 ('joined_at', models.DateTimeField(blank=True, null=True, verbose_name='入队时间')),
