@@ -111,6 +111,13 @@
       });
       if (!villages.some(function (v) { return v.value === hidden.value; })) select.selectedIndex = -1;
       select.size = Math.max(2, Math.min(LIST_ROWS, rows));
+      showSelected();
+    }
+
+    // Scroll the list (never the page) so that the chosen village is in sight.
+    function showSelected() {
+      var option = select.selectedIndex < 0 ? null : select.options[select.selectedIndex];
+      select.scrollTop = option ? Math.max(0, option.offsetTop - select.offsetTop - select.clientHeight / 3) : 0;
     }
 
     function villagesOfTownship() {

@@ -104,6 +104,17 @@ def _selected_text(select: Locator) -> str:
     return select.evaluate("s => s.selectedIndex < 0 ? '' : s.options[s.selectedIndex].textContent")
 
 
+def _selected_in_sight(select: Locator) -> bool:
+    return bool(
+        select.evaluate(
+            """s => {
+                const o = s.options[s.selectedIndex].getBoundingClientRect(), r = s.getBoundingClientRect();
+                return o.height > 0 && o.top >= r.top && o.bottom <= r.bottom;
+            }"""
+        )
+    )
+
+
 def _compose(search: Locator, steps: list[str], result: str) -> None:
     """What a pinyin input method sends while the user types ``steps`` and picks ``result``:
     compositionstart, an ``input`` (isComposing) for each step, the committed text's last
@@ -146,6 +157,7 @@ def test_pick_a_village_by_typing_through_a_chinese_input_method(live_server, br
     expect(township).to_be_visible()
     assert _selected_text(township) == "桃园街道"
     assert _selected_text(listbox) == "太平庄村"
+    assert _selected_in_sight(listbox)
     expect(chosen).to_have_text("已选择：太平庄村（桃园街道）")
     assert _groups(listbox) == ["桃园街道"]
     taoyuan = _list_labels(listbox)
@@ -264,6 +276,9 @@ def test_elder_mode_makes_every_picker_target_60_px(live_server, browser, city, 
         assert box is not None and box["height"] >= 60, label
     heights = page.locator("#id_village option").evaluate_all("os => os.map(o => o.getBoundingClientRect().height)")
     assert len(heights) == 21 and min(heights) >= 60  # 桃园街道's villages and communities
+    assert _selected_text(page.get_by_label("所在村/社区")) == "太平庄村"
+    assert _selected_in_sight(page.get_by_label("所在村/社区"))
+    assert page.evaluate("window.scrollY") == 0  # the list scrolled, not the page
     page.screenshot(path="test-artifacts/21-place-picker-elder.png", full_page=True)
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow == 0
