@@ -26,6 +26,7 @@ run: setup
 	$(PY) manage.py migrate --noinput; \
 	$(PY) manage.py createcachetable; \
 	$(PY) manage.py load_places; \
+	$(PY) manage.py load_teams; \
 	$(PY) manage.py seed_demo; \
 	$(PY) manage.py collectstatic --noinput --verbosity=0; \
 	exec $(PY) manage.py serve $(ADDR)
