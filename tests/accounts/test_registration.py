@@ -301,6 +301,8 @@ def test_the_login_page_offers_code_log_in_registration_and_reset() -> None:
     assert '<a href="/login/code/">验证码登录</a>' in html
     assert '<a href="/register/">注册新账户</a>' in html
     assert '<a href="/password/reset/">忘记密码</a>' in html
+    # ...and the header offers registration to everyone not signed in.
+    assert '<a href="/register/">注册</a>' in html
 
 
 # --- log-in by code ------------------------------------------------------------------------------
