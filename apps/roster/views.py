@@ -19,6 +19,9 @@ from apps.core.errors import DomainError
 from apps.core.typing import AuthenticatedHttpRequest
 from apps.organisation.models import Place
 from apps.organisation.selectors import active_categories
+from apps.teams.models import MembershipStatus
+from apps.teams.selectors import team_for, team_members
+from apps.volunteers.models import VolunteerProfile
 
 from . import selectors
 from .forms import AreaExportForm, UploadForm
@@ -156,3 +159,21 @@ def roster_export(request: AuthenticatedHttpRequest) -> HttpResponse:
     place = village.name if village else township.name if township else _("全部")
     content = roster_workbook(volunteers=volunteers.iterator(chunk_size=2000), title=place)
     return _xlsx(content, _("志愿者名册-%(place)s-%(date)s.xlsx") % {"place": place, "date": timezone.localdate()})
+
+
+@login_required
+@require_GET
+def roster_team_export(request: AuthenticatedHttpRequest, team_id: int) -> HttpResponse:
+    """A team's active members, for those who manage it (its leaders and admins, staff whose
+    area holds it, administrators); anyone else gets 404 (``team_members`` decides)."""
+    team = team_for(user=request.user, team_id=team_id)
+    memberships = list(team_members(user=request.user, team=team, statuses=(MembershipStatus.ACTIVE,)))
+    roles = {m.volunteer_id: m.get_role_display() for m in memberships}
+    volunteers = (
+        VolunteerProfile.objects.filter(id__in=list(roles))
+        .select_related("user", "home_township", "home_village", "verified_by_node")
+        .prefetch_related("categories")
+        .order_by("volunteer_number", "id")
+    )
+    content = roster_workbook(volunteers=volunteers, title=team.name, extra={k: str(v) for k, v in roles.items()})
+    return _xlsx(content, _("服务队名册-%(team)s-%(date)s.xlsx") % {"team": team.name, "date": timezone.localdate()})

@@ -7,6 +7,7 @@ A 1,000-row workbook with 30 planted errors of 15 kinds imports 970 and reports 
 
 from datetime import date
 from io import BytesIO
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -17,9 +18,7 @@ from apps.accounts.models import User
 from apps.notifications.models import Kind, Notification
 from apps.roster.models import ImportJob, JobStatus
 from apps.volunteers.models import VolunteerEvent, VolunteerProfile
-from tests.dispatch.test_expiry_worker import celery_worker, worker  # noqa: F401 — the real worker fixtures
-
-# The fixtures above are used by name in the tests' arguments (hence F811 there).
+from tests.dispatch.test_expiry_worker import celery_worker, worker  # noqa: F401 — real worker; used by name (F811 below)
 from tests.roster.factories import id_number, person, workbook
 
 pytestmark = pytest.mark.redis
@@ -46,7 +45,7 @@ def planted_roster(cast) -> tuple[list[dict], dict[int, tuple[str, str]]]:
     rows[11].update(village="东庄头")
     rows[12].update(phone=int(rows[12]["phone"]))
     minor = id_number(born=timezone.localdate().replace(year=timezone.localdate().year - 15), sequence=7)
-    kinds = [
+    kinds: list[tuple[str, str, Any]] = [
         ("name", "必填，不能为空。", {"name": ""}),
         ("phone", "请输入11位手机号码。", {"phone": "1580000"}),
         ("id_number", "证件号码校验位不正确，请核对是否输错。", "checksum"),
