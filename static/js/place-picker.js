@@ -192,7 +192,8 @@
         event.preventDefault(); // Enter here must not submit the form
         filter();
         if (!select.options.length) return;
-        if (select.selectedIndex < 0) {
+        // With search results and nothing chosen among them, the first result is the one meant.
+        if (select.selectedIndex < 0 && search.value.trim()) {
           select.selectedIndex = 0;
           choose(select.value);
         }

@@ -194,6 +194,23 @@ def test_pick_a_village_by_typing_through_a_chinese_input_method(live_server, br
     )
     assert _list_labels(listbox) == ["三合庄村", "三合屯村"]
 
+    # The same through Chromium's own input-method path (the DevTools protocol's IME calls):
+    # real compositionstart/update, input events with isComposing, and the commit.
+    search.fill("")
+    assert _list_labels(listbox) == taoyuan
+    search.focus()
+    cdp = context.new_cdp_session(page)
+    for step in ("s", "sa", "san", "sanh", "sanhe"):
+        cdp.send("Input.imeSetComposition", {"text": step, "selectionStart": len(step), "selectionEnd": len(step)})
+        assert _list_labels(listbox) == taoyuan, step  # nothing filtered on pinyin
+    expect(search).to_have_value("sanhe")
+    expect(page.locator(".pp-status")).to_have_text("")
+    cdp.send("Input.insertText", {"text": "三合"})
+    expect(search).to_have_value("三合")
+    expect(page.locator(".pp-status")).to_have_text("找到 2 个村/社区，请在下面的列表中选择。")
+    assert _list_labels(listbox) == ["三合庄村", "三合屯村"]
+    cdp.detach()
+
     # Keyboard: Enter in the box picks the first result (not a form submission), the township follows.
     search.focus()
     search.press("Enter")
@@ -245,6 +262,11 @@ def test_township_first_then_village_and_plain_typing(live_server, browser, city
     assert _groups(listbox) == ["码头镇"]
     matou = list(Place.objects.filter(parent=city["matou"]).values_list("name", flat=True))
     assert sorted(_list_labels(listbox)) == sorted(matou)
+    # Enter in the empty search box neither submits the form nor chooses for the user.
+    page.get_by_label("按村名查找").press("Enter")
+    expect(listbox).to_be_focused()
+    expect(chosen).to_have_text("尚未选择村/社区。")
+    expect(page).to_have_url(f"{base}/r/requests/new/")
     listbox.select_option(label="三合庄村")
     expect(chosen).to_have_text("已选择：三合庄村（码头镇）")
 
