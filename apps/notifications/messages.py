@@ -3,7 +3,7 @@
 from typing import Any
 
 from django.utils.functional import Promise
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _
 
 from apps.core.reasons import Reason
 
@@ -41,6 +41,8 @@ BODIES: dict[str, Promise] = {
     Kind.SMS_DEVELOPMENT: _("发往 %(phone)s 的短信：%(text)s"),
 }
 
+TRANSLATED_PARAMS = ("answer",)
+
 TITLES: dict[str, Promise | str] = dict(Kind.choices)
 
 
@@ -68,5 +70,10 @@ def render(kind: str, params: dict[str, Any], request_id: int | None) -> tuple[s
             "expires": params.get("expires", ""),
         }
     )
+    # Parameters stored as their untranslated source (``apps.core.reasons.source_text``), shown in
+    # the reader's language.
+    for key in TRANSLATED_PARAMS:
+        if values.get(key):
+            values[key] = gettext(values[key])
     body = str(BODIES.get(kind, "%(title)s")) % values
     return str(TITLES.get(kind, kind)), body
