@@ -149,17 +149,12 @@ def _too_soon(row_sent_at: datetime, at: datetime) -> CodeThrottled:
 
 def code_text(*, code: str, purpose: str) -> str:
     """The message as the person reads it."""
-    minutes = settings.SMS_CODE_TTL // 60
-    what = {
-        CodePurpose.REGISTER: gettext("注册"),
-        CodePurpose.LOGIN: gettext("登录"),
-        CodePurpose.RESET_PASSWORD: gettext("设置密码"),
-    }[CodePurpose(purpose)]
-    return gettext("您的%(what)s验证码是 %(code)s，%(minutes)d 分钟内有效。请勿告诉他人。") % {
-        "what": what,
-        "code": code,
-        "minutes": minutes,
-    }
+    values = {"code": code, "minutes": settings.SMS_CODE_TTL // 60}
+    if purpose == CodePurpose.REGISTER:
+        return gettext("您的注册验证码是 %(code)s，%(minutes)d 分钟内有效。请勿告诉他人。") % values
+    if purpose == CodePurpose.LOGIN:
+        return gettext("您的登录验证码是 %(code)s，%(minutes)d 分钟内有效。请勿告诉他人。") % values
+    return gettext("您的设置密码验证码是 %(code)s，%(minutes)d 分钟内有效。请勿告诉他人。") % values
 
 
 def _deliver(*, row_id: int, stored_hash: str, phone: str, text: str, code: str) -> None:

@@ -181,7 +181,11 @@ def test_a_second_code_within_60_seconds_is_refused_with_the_seconds_left(send, 
 def test_the_wait_is_per_purpose(send, outbox, member) -> None:
     send(purpose=CodePurpose.LOGIN)
     send(purpose=CodePurpose.RESET_PASSWORD)
-    assert len(outbox.codes(PHONE)) == 2
+    login, reset = outbox.codes(PHONE)
+    assert [m["text"] for m in outbox.messages()] == [
+        f"您的登录验证码是 {login}，5 分钟内有效。请勿告诉他人。",
+        f"您的设置密码验证码是 {reset}，5 分钟内有效。请勿告诉他人。",
+    ]
 
 
 def test_five_codes_an_hour_per_number_then_429_other_numbers_unaffected(send, outbox, clock, member) -> None:
