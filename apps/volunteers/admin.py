@@ -1,14 +1,56 @@
 from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
-from .models import VolunteerProfile
+from .identity import mask_id
+from .models import IdReveal, VolunteerEvent, VolunteerProfile
+
+
+class VolunteerEventInline(admin.TabularInline):
+    model = VolunteerEvent
+    extra = 0
+    can_delete = False
+    fields = ["at", "kind", "from_status", "to_status", "actor", "reason"]
+    readonly_fields = ["at", "kind", "from_status", "to_status", "actor", "reason"]
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 @admin.register(VolunteerProfile)
 class VolunteerProfileAdmin(admin.ModelAdmin):
-    list_display = ["volunteer_number", "user", "home_township", "home_village", "is_verified", "is_active"]
-    list_filter = ["is_verified", "is_active", "home_township"]
+    list_display = ["volunteer_number", "user", "status", "home_township", "home_village", "is_verified", "is_active"]
+    list_filter = ["status", "is_verified", "is_active", "home_township"]
     search_fields = ["volunteer_number"]
     list_select_related = ["user", "home_township", "home_village"]
     autocomplete_fields = []
     filter_horizontal = ["categories"]
-    raw_id_fields = ["user"]
+    raw_id_fields = ["user", "reviewed_by"]
+    # Sensitive personal information (PIPL Art. 28) is never shown or edited here: the full ID
+    # number only through the audited reveal on the review page.
+    exclude = ["id_number", "guardian_phone", "emergency_contact_phone"]
+    readonly_fields = ["masked_id", "status", "id_digest", "submitted_at", "reviewed_at", "left_at"]
+    inlines = [VolunteerEventInline]
+
+    @admin.display(description=_("证件号码"))
+    def masked_id(self, obj: VolunteerProfile) -> str:
+        return mask_id(obj.id_number)
+
+
+@admin.register(IdReveal)
+class IdRevealAdmin(admin.ModelAdmin):
+    """The audit of ID reveals: read only."""
+
+    list_display = ["at", "staff", "volunteer", "reason"]
+    list_select_related = ["staff", "volunteer__user"]
+    date_hierarchy = "at"
+    readonly_fields = ["at", "staff", "volunteer", "reason"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

@@ -12,6 +12,7 @@ from apps.organisation.forms import VillageField
 from apps.organisation.selectors import active_categories
 
 from . import availability
+from .identity import mask_id
 from .models import DAYS, SLOTS, Gender, IdType, PoliticalStatus, Skill, VolunteerProfile
 from .services import MAX_RADIUS_KM, ApplicationInput, ProfileInput, check_identity, check_service_fields
 
@@ -159,7 +160,7 @@ class ApplicationForm(ServiceFieldsForm):
         if keep is not None:
             self.fields["id_number"].required = False
             self.fields["id_number"].help_text = _("已登记：%(masked)s。不修改请留空。") % {
-                "masked": keep.masked_id_number
+                "masked": mask_id(keep.id_number)
             }
 
     def clean_guardian_phone(self) -> str:

@@ -158,18 +158,6 @@ class VolunteerProfile(models.Model):
     def can_receive_offers(self) -> bool:
         return self.status == ApplicationStatus.APPROVED and self.is_verified and self.is_active and self.user.is_active
 
-    @property
-    def masked_id_number(self) -> str:
-        from .identity import mask_id  # identity imports this module's choices
-
-        return mask_id(self.id_number)
-
-    @property
-    def is_minor(self) -> bool:
-        from .identity import ADULT_AGE, age_on
-
-        return self.birth_date is not None and age_on(self.birth_date) < ADULT_AGE
-
 
 class VolunteerEvent(models.Model):
     """One step of a volunteer's registration and status, append-only: who did what, when, why."""

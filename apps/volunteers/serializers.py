@@ -13,7 +13,7 @@ from apps.organisation.selectors import active_categories, villages
 from apps.organisation.serializers import CategoryRef, PlaceRef
 
 from . import availability as weekly
-from .identity import age_on
+from .identity import ADULT_AGE, age_on, mask_id
 from .models import (
     ApplicationStatus,
     Gender,
@@ -202,7 +202,7 @@ class _ProfileOutputBase(serializers.ModelSerializer):
     categories = CategoryRef(many=True)
     skills = serializers.ListField(child=serializers.ChoiceField(choices=Skill.choices))
     availability = serializers.SerializerMethodField()
-    id_number = serializers.CharField(source="masked_id_number", help_text="Masked: region and last four.")
+    id_number = serializers.SerializerMethodField(help_text="Masked: region and last four.")
     phone = serializers.SerializerMethodField(help_text="Masked.")
 
     @extend_schema_field(
@@ -214,6 +214,10 @@ class _ProfileOutputBase(serializers.ModelSerializer):
     @extend_schema_field(serializers.CharField())
     def get_phone(self, obj: VolunteerProfile) -> str:
         return obj.user.masked_phone
+
+    @extend_schema_field(serializers.CharField())
+    def get_id_number(self, obj: VolunteerProfile) -> str:
+        return mask_id(obj.id_number)
 
 
 COMMON_OUTPUT_FIELDS = [
@@ -285,7 +289,7 @@ class ApplicationStaffOutput(_ProfileOutputBase):
 
     name = serializers.CharField(source="user.name")
     age = serializers.SerializerMethodField()
-    is_minor = serializers.BooleanField()
+    is_minor = serializers.SerializerMethodField(help_text="Under 18: a guardian consented.")
     guardian_phone = serializers.SerializerMethodField(help_text="Masked.")
     status = serializers.ChoiceField(choices=ApplicationStatus.choices)
     events = VolunteerEventOutput(many=True)
@@ -297,6 +301,10 @@ class ApplicationStaffOutput(_ProfileOutputBase):
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_age(self, obj: VolunteerProfile) -> int | None:
         return age_on(obj.birth_date) if obj.birth_date else None
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_is_minor(self, obj: VolunteerProfile) -> bool:
+        return obj.birth_date is not None and age_on(obj.birth_date) < ADULT_AGE
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_guardian_phone(self, obj: VolunteerProfile) -> str | None:

@@ -16,7 +16,7 @@ from apps.core.typing import AuthenticatedHttpRequest
 
 from . import availability, selectors, services
 from .forms import ApplicationForm, LeaveForm, ProfileForm, RequiredReasonForm, availability_rows
-from .identity import age_on
+from .identity import ADULT_AGE, age_on, mask_id
 from .models import SLOTS, ApplicationStatus, Skill, VolunteerProfile
 
 TABS = {
@@ -107,7 +107,12 @@ def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
         "volunteers/profile.html",
-        {**_form_context(form), "profile": own, "grid": availability.grid(own.availability)},
+        {
+            **_form_context(form),
+            "profile": own,
+            "masked_id": mask_id(own.id_number),
+            "grid": availability.grid(own.availability),
+        },
     )
 
 
@@ -194,6 +199,8 @@ def _staff_detail(request: AuthenticatedHttpRequest, profile: VolunteerProfile, 
         {
             "profile": profile,
             "age": age_on(profile.birth_date) if profile.birth_date else None,
+            "is_minor": profile.birth_date is not None and age_on(profile.birth_date) < ADULT_AGE,
+            "masked_id": mask_id(profile.id_number),
             "skills": [Skill(code).label for code in profile.skills if code in Skill.values],
             "guardian_phone": mask_phone(profile.guardian_phone),
             "events": selectors.application_events(profile=profile),
