@@ -9,6 +9,15 @@ from django.db import transaction
 logger = logging.getLogger(__name__)
 
 
+def _registered(name: str) -> Task:
+    """The task called ``name``. A process that never imported the apps' ``tasks`` modules (the web
+    process) has them discovered first: Celery's autodiscovery runs only when modules are imported."""
+    if name not in current_app.tasks:
+        current_app.loader.import_default_modules()
+    task: Task = current_app.tasks[name]
+    return task
+
+
 def enqueue_on_commit(task: Task | str, *args: Any) -> None:
     """Publish ``task(*args)`` once the current transaction commits (at once outside one).
 
@@ -20,7 +29,7 @@ def enqueue_on_commit(task: Task | str, *args: Any) -> None:
     """
 
     def publish() -> None:
-        resolved = current_app.tasks[task] if isinstance(task, str) else task
+        resolved = _registered(task) if isinstance(task, str) else task
         try:
             resolved.apply_async(args=args)
         except Exception:  # the broker is down; the beat sweep will redo this from the database

@@ -39,4 +39,5 @@ CELERY_BEAT_SCHEDULE = {
     "close-unrated-requests": {"task": "service_requests.close_unrated", "schedule": 3600.0},
     "redeliver-notifications": {"task": "notifications.redeliver_pending", "schedule": 120.0},
     "purge-idempotency-keys": {"task": "core.purge_idempotency_keys", "schedule": 3600.0},
+    "resume-stalled-roster-imports": {"task": "roster.resume_stalled_imports", "schedule": 60.0},
 }
