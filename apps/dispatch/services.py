@@ -79,7 +79,8 @@ def dispatch_directed(
         )
         if already:
             raise Conflict(
-                _("已向以下志愿者派过单：%(numbers)s") % {"numbers": "、".join(sorted(already))}, code="already_offered"
+                _("已向以下志愿者派过单：%(numbers)s") % {"numbers": "、".join(sorted(str(n) for n in already))},
+                code="already_offered",
             )
         minutes = expires_in_minutes or settings.OFFER_EXPIRY_MINUTES[locked.urgency]
         expires_at = timezone.now() + timedelta(minutes=minutes)
