@@ -37,7 +37,10 @@ from apps.dispatch.models import Offer
 from apps.notifications.models import Notification
 from apps.organisation.models import Place, ServiceCategory
 from apps.service_requests.models import ServiceRequest
+from apps.teams import services as team_services
+from apps.teams.models import Team, TeamMembership
 from apps.volunteers.models import VolunteerProfile
+from tests.volunteers.factories import make_volunteer
 from tests.accounts.factories import PASSWORD
 from tests.workflow.scenario import CONTACT_PHONE, actor_user, advance, build_world
 
@@ -87,6 +90,13 @@ def fuzz_world(request, cast, org, keep_connection) -> dict:
     """The cast, requests in several states, offers and notifications to aim at, and the role's token."""
     cache.clear()  # the log-in throttle counts in the cache
     world = advance(build_world(cast, org), "offered")
+    # A team of township A with one member and one application, and an application under review.
+    team = team_services.team_create(actor=cast.staff_a, node=org["office_a"], name="桃园助老服务队", kind="standing")
+    team_services.membership_apply(team=team, volunteer=cast.volunteer)
+    team_services.membership_invite(
+        team=team, actor=cast.staff_a, volunteer_number=str(cast.other_volunteer.volunteer_number)
+    )
+    make_volunteer(township=org["township_a"], village=org["village_a1"], categories=[org["category"]], verified=False)
     user = actor_user(cast, request.param)
     assert user is not None  # every role of the fuzzing signs in
     token = Token.objects.create(user=user)
@@ -98,6 +108,9 @@ def fuzz_world(request, cast, org, keep_connection) -> dict:
             "offers": list(Offer.objects.values_list("id", flat=True)),
             "notifications": list(Notification.objects.values_list("id", flat=True)),
             "volunteers": list(VolunteerProfile.objects.values_list("id", flat=True)),
+            "volunteer-applications": list(VolunteerProfile.objects.values_list("id", flat=True)),
+            "teams": list(Team.objects.values_list("id", flat=True)),
+            "team-memberships": list(TeamMembership.objects.values_list("id", flat=True)),
         },
         # An id in a query string or a body, by its name.
         "field_ids": {
