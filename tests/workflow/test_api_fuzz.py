@@ -40,8 +40,8 @@ from apps.service_requests.models import ServiceRequest
 from apps.teams import services as team_services
 from apps.teams.models import Team, TeamMembership
 from apps.volunteers.models import VolunteerProfile
-from tests.volunteers.factories import make_volunteer
 from tests.accounts.factories import PASSWORD
+from tests.volunteers.factories import make_volunteer
 from tests.workflow.scenario import CONTACT_PHONE, actor_user, advance, build_world
 
 ROLES = ["resident", "volunteer", "staff_a", "dispatcher"]
