@@ -1,12 +1,16 @@
 """Demo accounts and a little demo data, so every role can be tried at once. Idempotent."""
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.db import transaction
+from django.utils import translation
+from openpyxl import Workbook
 
 from apps.accounts.models import User
 from apps.accounts.phones import phone_digest
 from apps.organisation.models import OrgNode, Place, ServiceCategory
+from apps.roster.columns import COLUMNS
 from apps.service_requests.models import ServiceRequest
 from apps.service_requests.services import RequestInput, request_submit
 from apps.teams.models import MemberRole, Team, TeamKind
@@ -17,8 +21,9 @@ from apps.teams.services import (
     membership_set_role,
     team_create,
 )
-from apps.volunteers.models import VolunteerProfile
-from apps.volunteers.services import volunteer_register
+from apps.volunteers.identity import check_character
+from apps.volunteers.models import ALL_WEEK, IdType, VolunteerProfile
+from apps.volunteers.services import ApplicationInput, application_reject, application_submit, volunteer_register
 
 DEMO_PASSWORD = "zhuozhou2026"  # noqa: S105 — printed to the developer on purpose
 
@@ -125,7 +130,80 @@ def seed_demo() -> list[DemoAccount]:
                 entered_by=other_resident,
             )
         _seed_demo_teams(taiping_station=taiping_station, taoyuan_office=taoyuan_office)
+        accounts += _seed_demo_applications(taiping=taiping, dongzhuang=dongzhuang, convenience=convenience)
     return accounts
+
+
+def _id_number(first17: str) -> str:
+    return first17 + check_character(first17)
+
+
+def _seed_demo_applications(*, taiping: Place, dongzhuang: Place, convenience: ServiceCategory) -> list[DemoAccount]:
+    """Two sign-ups for 桃园街道's staff to review: one waiting (太平庄村, the station sees it too),
+    one sent back with a reason (the applicant can fix it and resubmit). Made once."""
+    office_staff = User.objects.get(phone_digest=phone_digest("13600000001"))  # 桃园街道: both villages
+    people = [
+        ("13800000001", "孙丽娟", taiping, _id_number("13068119850612002"), None),
+        (
+            "13800000002",
+            "马建军",
+            dongzhuang,
+            _id_number("13068119720304003"),
+            "证件号码与姓名不一致，请核对后重新提交",
+        ),
+    ]
+    accounts = []
+    for phone, name, village, id_number, rejection in people:
+        user = _user(phone, name, home_township=village.parent, home_village=village)
+        if not VolunteerProfile.objects.filter(user=user).exists():
+            profile = application_submit(
+                user=user,
+                data=ApplicationInput(
+                    name=name,
+                    id_type=IdType.RESIDENT_ID,
+                    id_number=id_number,
+                    village=village,
+                    categories=[convenience],
+                    availability=ALL_WEEK,
+                    privacy_consent=True,
+                ),
+            )
+            if rejection:
+                application_reject(profile=profile, actor=office_staff, reason=rejection)
+        where = f"{village.parent.name if village.parent else ''} {village.name}"
+        role = "志愿者申请 sent back" if rejection else "志愿者申请 pending"
+        accounts.append(DemoAccount(role, phone, name, where))
+    return accounts
+
+
+def write_sample_roster(path: Path) -> Path:
+    """A roster of twelve made-up volunteers of 桃园街道 in the import template's columns, two of its
+    rows wrong on purpose (a mistyped check digit, an unknown village), for trying 名册导入."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "名册"
+    with translation.override("zh-hans"):
+        sheet.append([str(column.label) for column in COLUMNS])
+    keys = [column.key for column in COLUMNS]
+    surnames, given = "赵钱孙李周吴郑王冯陈褚卫", ["建华", "秀英", "志国", "丽萍", "海军", "春梅"]
+    for n in range(12):
+        first17 = f"130681{1960 + 3 * n:04d}{1 + n % 12:02d}{10 + n:02d}{100 + n:03d}"
+        row = {
+            "name": surnames[n] + given[n % len(given)],
+            "phone": f"1570000{n:04d}",
+            "id_number": _id_number(first17),
+            "township": "桃园街道",
+            "village": "太平庄村" if n % 2 else "东庄头村",
+            "categories": "便民服务、助老助残",
+        }
+        if n == 4:
+            row["id_number"] = first17 + ("0" if _id_number(first17)[-1] != "0" else "1")
+        if n == 9:
+            row["village"] = "不存在村"
+        sheet.append([row.get(key, "") for key in keys])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book.save(path)
+    return path
 
 
 def _seed_demo_teams(*, taiping_station: OrgNode, taoyuan_office: OrgNode) -> None:

@@ -1,0 +1,54 @@
+"""The demo has something to review and something to import: two sign-ups (one waiting, one sent
+back with its reason) and a sample roster whose two wrong rows show the error workbook."""
+
+import pytest
+from django.core.management import call_command
+
+from apps.accounts.models import User
+from apps.accounts.phones import phone_digest
+from apps.demo.services import seed_demo, write_sample_roster
+from apps.roster.models import ImportRowError
+from apps.roster.services import import_job_create, roster_import_run
+from apps.volunteers.models import ApplicationStatus, VolunteerProfile
+
+
+@pytest.fixture
+def places(db) -> None:
+    call_command("load_places", verbosity=0)
+    call_command("load_teams", verbosity=0)
+
+
+def _application(phone: str) -> VolunteerProfile:
+    return VolunteerProfile.objects.select_related("user").get(user__phone_digest=phone_digest(phone))
+
+
+def test_the_demo_has_one_application_waiting_and_one_sent_back_and_seeding_twice_adds_nothing(places) -> None:
+    seed_demo()
+    seed_demo()
+
+    waiting, sent_back = _application("13800000001"), _application("13800000002")
+    assert (waiting.user.name, waiting.status, waiting.volunteer_number, waiting.home_village.name) == (
+        "孙丽娟",
+        ApplicationStatus.PENDING,
+        None,
+        "太平庄村",
+    )
+    assert (sent_back.status, sent_back.rejection_reason, sent_back.home_village.name) == (
+        ApplicationStatus.REJECTED,
+        "证件号码与姓名不一致，请核对后重新提交",
+        "东庄头村",
+    )
+    assert VolunteerProfile.objects.filter(status=ApplicationStatus.PENDING).count() == 1
+
+
+def test_the_sample_roster_imports_ten_and_reports_its_two_wrong_rows(places, tmp_path) -> None:
+    seed_demo()
+    office = User.objects.get(phone_digest=phone_digest("13600000001"))
+    data = write_sample_roster(tmp_path / "sample_roster.xlsx").read_bytes()
+    job = import_job_create(uploader=office, file_name="sample_roster.xlsx", data=data)
+
+    assert roster_import_run(job_id=job.id) == "done: 10 imported, 0 already registered, 2 errors"
+    assert list(ImportRowError.objects.filter(job=job).order_by("row").values_list("row", "code")) == [
+        (6, "id_checksum"),
+        (11, "village_unknown"),
+    ]
