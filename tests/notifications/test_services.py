@@ -340,6 +340,13 @@ JOINING = {
 }
 
 
+def test_a_stored_answer_is_shown_in_the_readers_language() -> None:
+    params = {"volunteer": "张*明", "answer": "婉拒了", "team": "助老服务队"}
+    with translation.override("en"):
+        _title, body = render(Kind.TEAM_INVITE_ANSWERED, params, None)
+    assert "declined" in body and "婉拒了" not in body
+
+
 @pytest.mark.parametrize(("kind", "params", "body"), [(kind, *case) for kind, case in JOINING.items()])
 def test_joining_kinds_render_their_parameters(kind, params, body) -> None:
     with translation.override("zh-hans"):
