@@ -18,11 +18,11 @@ class VillagePicker(forms.Select):
         context = super().get_context(name, value, attrs)
         widget = context["widget"]
         townships = []
-        for group_name, options, index in widget["optgroups"]:
+        for group_name, options, _index in widget["optgroups"]:
             if not group_name:  # the empty choice ("请选择村/社区") is not a township
                 continue
             selected = any(option["selected"] for option in options)
-            townships.append({"index": index, "name": group_name, "selected": selected})
+            townships.append({"name": group_name, "selected": selected})
         widget["townships"] = townships
         widget["picker_id"] = widget["attrs"].get("id") or f"id_{name}"
         return context

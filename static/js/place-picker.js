@@ -43,7 +43,7 @@
     var byValue = {};
     Array.prototype.forEach.call(select.children, function (child) {
       if (child.tagName !== "OPTGROUP") return;
-      var group = { index: groups.length + 1, name: child.label, villages: [] };
+      var group = { name: child.label, villages: [] };
       Array.prototype.forEach.call(child.children, function (option) {
         var village = { value: option.value, name: option.textContent, key: normalise(option.textContent), group: group };
         group.villages.push(village);
@@ -86,7 +86,7 @@
     function choose(value) {
       hidden.value = byValue[value] ? value : "";
       var group = groupOf(hidden.value);
-      if (group) township.value = String(group.index);
+      if (group) township.value = group.name;
       showChosen();
     }
 
@@ -121,8 +121,8 @@
     }
 
     function villagesOfTownship() {
-      var index = parseInt(township.value, 10);
-      var chosenGroups = groups.filter(function (g) { return !index || g.index === index; });
+      var name = township.value;
+      var chosenGroups = groups.filter(function (g) { return !name || g.name === name; });
       var list = [];
       chosenGroups.forEach(function (g) { list = list.concat(g.villages); });
       return list;
@@ -168,7 +168,7 @@
 
     township.addEventListener("change", function () {
       var group = groupOf(hidden.value);
-      if (group && String(group.index) !== township.value && township.value !== "") choose("");
+      if (group && township.value !== "" && group.name !== township.value) choose("");
       search.value = "";
       lastQuery = null;
       filter();
