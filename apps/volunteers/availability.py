@@ -4,6 +4,7 @@ as it is stored (the bit mask of :func:`apps.volunteers.models.availability_bit`
 from collections.abc import Iterable
 
 from django.utils.functional import Promise
+from django.utils.translation import gettext as _
 
 from .models import DAYS, SLOTS, availability_bit
 
@@ -22,7 +23,11 @@ _BIT_OF = {slot_code(d, s): availability_bit(d, s) for d in range(len(DAYS)) for
 
 def choices() -> list[tuple[str, str]]:
     """(code, "周一上午") for every slot of the week, translated when read."""
-    return [(slot_code(d, s), f"{DAYS[d]}{SLOTS[s]}") for d in range(len(DAYS)) for s in range(len(SLOTS))]
+    return [
+        (slot_code(d, s), _("%(day)s%(slot)s") % {"day": DAYS[d], "slot": SLOTS[s]})
+        for d in range(len(DAYS))
+        for s in range(len(SLOTS))
+    ]
 
 
 def mask_from_codes(codes: Iterable[str]) -> int:

@@ -1,9 +1,12 @@
 """Forms of the sign-up, the volunteer's own page and the review pages."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.phones import validate_contact_phone, validate_mobile
@@ -251,6 +254,11 @@ class RequiredReasonForm(forms.Form):
         error_messages={"required": _("请填写原因。")},
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
+
+    def __init__(self, *args: Any, label: "str | _StrPromise | None" = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if label is not None:  # two reasons on one page need two names (a screen reader reads the label)
+            self.fields["reason"].label = label
 
 
 class LeaveForm(forms.Form):

@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -18,6 +19,10 @@ from . import availability, selectors, services
 from .forms import ApplicationForm, LeaveForm, ProfileForm, RequiredReasonForm, availability_rows
 from .identity import ADULT_AGE, age_on, mask_id
 from .models import SLOTS, ApplicationStatus, Skill, VolunteerProfile
+
+# The two reasons of the review page, named apart.
+REJECT_REASON = gettext_lazy("不通过的原因")
+REVEAL_REASON = gettext_lazy("查看完整证件号的原因")
 
 TABS = {
     "pending": ApplicationStatus.PENDING,
@@ -205,8 +210,8 @@ def _staff_detail(request: AuthenticatedHttpRequest, profile: VolunteerProfile, 
             "guardian_phone": mask_phone(profile.guardian_phone),
             "events": selectors.application_events(profile=profile),
             "grid": availability.grid(profile.availability),
-            "reject_form": RequiredReasonForm(prefix="reject"),
-            "reveal_form": RequiredReasonForm(prefix="reveal"),
+            "reject_form": RequiredReasonForm(prefix="reject", label=REJECT_REASON),
+            "reveal_form": RequiredReasonForm(prefix="reveal", label=REVEAL_REASON),
             "revealed": revealed,
         },
     )
@@ -240,7 +245,7 @@ def staff_approve(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def staff_reject(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     _staff_required(request)
     profile = selectors.application_for_staff(user=request.user, profile_id=pk)
-    form = RequiredReasonForm(request.POST, prefix="reject")
+    form = RequiredReasonForm(request.POST, prefix="reject", label=REJECT_REASON)
     if not form.is_valid():
         _form_errors(request, form)
         return redirect("volunteers:staff_detail", pk=pk)
@@ -260,7 +265,7 @@ def staff_reveal(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The full number, shown once in this answer (not stored in the page's URL or history)."""
     _staff_required(request)
     profile = selectors.application_for_staff(user=request.user, profile_id=pk)
-    form = RequiredReasonForm(request.POST, prefix="reveal")
+    form = RequiredReasonForm(request.POST, prefix="reveal", label=REVEAL_REASON)
     if not form.is_valid():
         _form_errors(request, form)
         return redirect("volunteers:staff_detail", pk=pk)

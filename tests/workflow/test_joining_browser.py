@@ -167,7 +167,7 @@ def test_a_new_person_registers_signs_up_is_refused_fixes_it_is_approved_and_acc
     staff_ctx, staff = _new_page(browser, DESKTOP)
     _log_in(staff, base, cast.station_staff_a1.phone)
     _review(staff, base, "陈志刚")
-    staff.locator(".review").get_by_label("原因").fill("姓名与身份证不一致，请核对")
+    staff.get_by_label("不通过的原因").fill("姓名与身份证不一致，请核对")
     staff.get_by_role("button", name="不通过（退回修改）").click()
     profile.refresh_from_db()
     assert (profile.status, profile.rejection_reason) == (ApplicationStatus.REJECTED, "姓名与身份证不一致，请核对")

@@ -45,6 +45,7 @@ SPECTACULAR_SETTINGS = {
         "OfferStatusEnum": "apps.dispatch.models.OfferStatus",
         "OrgNodeKindEnum": "apps.organisation.models.OrgNode.Kind",
         "PlaceKindEnum": "apps.organisation.models.Place.Kind",
+        "VolunteerApplicationStatusEnum": "apps.volunteers.models.ApplicationStatus",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
