@@ -7,6 +7,7 @@ from django.core.management import call_command
 from apps.accounts.models import User
 from apps.accounts.phones import phone_digest
 from apps.demo.services import seed_demo, write_sample_roster
+from apps.organisation.models import Place
 from apps.roster.models import ImportRowError
 from apps.roster.services import import_job_create, roster_import_run
 from apps.volunteers.models import ApplicationStatus, VolunteerProfile
@@ -27,16 +28,16 @@ def test_the_demo_has_one_application_waiting_and_one_sent_back_and_seeding_twic
     seed_demo()
 
     waiting, sent_back = _application("13800000001"), _application("13800000002")
-    assert (waiting.user.name, waiting.status, waiting.volunteer_number, waiting.home_village.name) == (
+    assert (waiting.user.name, waiting.status, waiting.volunteer_number, waiting.home_village) == (
         "孙丽娟",
         ApplicationStatus.PENDING,
         None,
-        "太平庄村",
+        Place.objects.get(name="太平庄村"),
     )
-    assert (sent_back.status, sent_back.rejection_reason, sent_back.home_village.name) == (
+    assert (sent_back.status, sent_back.rejection_reason, sent_back.home_village) == (
         ApplicationStatus.REJECTED,
         "证件号码与姓名不一致，请核对后重新提交",
-        "东庄头村",
+        Place.objects.get(name="东庄头村"),
     )
     assert VolunteerProfile.objects.filter(status=ApplicationStatus.PENDING).count() == 1
 

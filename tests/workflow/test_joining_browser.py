@@ -4,8 +4,8 @@ station's staff on a desktop (once refused with a reason, fixed and resubmitted)
 offer and accept it. Screenshots land in test-artifacts/."""
 
 import re
-from datetime import date
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
