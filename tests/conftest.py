@@ -7,11 +7,12 @@ import shutil
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 import pytest
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, connections
 from rest_framework.test import APIClient
 
 from apps.accounts.models import User
@@ -19,6 +20,9 @@ from apps.volunteers.models import VolunteerProfile
 from tests.accounts.factories import make_user
 from tests.organisation.factories import build_org_tree
 from tests.volunteers.factories import make_volunteer
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -77,6 +81,25 @@ def require_redis(settings) -> str:
 def require_chromium() -> str:
     require(bool(shutil.which(CHROMIUM)), f"needs Chromium at {CHROMIUM} (apt-get install chromium)")
     return CHROMIUM
+
+
+@pytest.fixture
+def browser(require_chromium: str) -> Iterator["Browser"]:
+    """Headless Chromium (Debian's; never a downloaded one), for the tests in tests/browser.py's style."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import CHROMIUM_ARGS
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=require_chromium, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+            # Django keeps connections per context, and the sync API runs the test in its own
+            # context: close the connection the test opened there, or it outlives the test and
+            # PostgreSQL refuses to drop the test database at the end of the session.
+            connections.close_all()
 
 
 @pytest.fixture

@@ -2,49 +2,18 @@
 file, as a developer would; the person lands signed in on their requests. With JavaScript (the
 button asks the API and counts down) and without (the button posts the form)."""
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-from django.db import connections
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from apps.accounts.models import User
 from apps.accounts.phones import phone_digest
 from apps.notifications.models import Kind, Notification
 from tests.accounts.factories import make_user
+from tests.browser import PHONE, assert_fits_the_screen, shot
 
 pytestmark = [pytest.mark.browser]
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-PHONE_VIEWPORT = {
-    "viewport": {"width": 390, "height": 844},
-    "device_scale_factor": 2,
-    "is_mobile": True,
-    "has_touch": True,
-    "locale": "zh-CN",
-}
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 NUMBER, PASSWORD = "13822223333", "桃园街道-2027-春天"
-
-
-@pytest.fixture
-def browser(require_chromium: str) -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=require_chromium, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-            connections.close_all()  # the connection this thread opened (see tests/workflow/test_pages_browser.py)
 
 
 @pytest.fixture
@@ -55,16 +24,6 @@ def development_sms(settings, outbox):
         "apps.notifications.sms_inbox.AdminInboxSmsBackend",
     ]
     return outbox
-
-
-def _fits_the_screen(page: Page) -> None:
-    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    assert overflow == 0, f"{page.url} is {overflow}px wider than the screen"
-
-
-def _shot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def _fill_the_rest(page: Page, code: str) -> None:
@@ -87,7 +46,7 @@ def test_a_new_person_registers_on_a_phone_with_the_code_from_the_development_ba
     live_server, transactional_db, browser, org, development_sms
 ) -> None:
     admin = make_user(name="管理员", is_superuser=True, is_staff=True)
-    context = browser.new_context(**PHONE_VIEWPORT)
+    context = browser.new_context(**PHONE)
     context.set_default_timeout(15_000)
     page = context.new_page()
     errors: list[str] = []
@@ -102,7 +61,7 @@ def test_a_new_person_registers_on_a_phone_with_the_code_from_the_development_ba
     expect(page.locator("body")).to_have_class("elder")
     box = page.get_by_role("button", name="获取验证码").bounding_box()
     assert box is not None and box["height"] >= 60
-    _fits_the_screen(page)
+    assert_fits_the_screen(page)
 
     page.get_by_label("手机号").fill(NUMBER)
     page.get_by_role("button", name="获取验证码").click()
@@ -116,8 +75,8 @@ def test_a_new_person_registers_on_a_phone_with_the_code_from_the_development_ba
     assert inbox.params == {"phone": NUMBER, "text": f"您的注册验证码是 {code}，5 分钟内有效。请勿告诉他人。"}
 
     _fill_the_rest(page, code)
-    _fits_the_screen(page)
-    _shot(page, "accounts-register-elder")
+    assert_fits_the_screen(page)
+    shot(page, "accounts-register-elder")
     page.get_by_role("button", name="注册", exact=True).click()
 
     expect(page).to_have_url(f"{live_server.url}/r/requests/")
@@ -129,7 +88,7 @@ def test_a_new_person_registers_on_a_phone_with_the_code_from_the_development_ba
 
 
 def test_registering_works_without_javascript(live_server, transactional_db, browser, org, development_sms) -> None:
-    context = browser.new_context(**PHONE_VIEWPORT, java_script_enabled=False)
+    context = browser.new_context(**PHONE, java_script_enabled=False)
     context.set_default_timeout(15_000)
     page = context.new_page()
     page.goto(f"{live_server.url}/register/")

@@ -4,42 +4,21 @@ Chinese input method (no filtering on pinyin while composing), keyboard, 长辈�
 without JavaScript."""
 
 import csv
-from collections.abc import Iterator
 
 import pytest
 from django.conf import settings
-from django.db import connections
 from django.test import Client
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Locator, Page, expect
 
 from apps.accounts.models import User
 from apps.organisation.models import OrgNode, Place
 from apps.organisation.services import DIVISIONS_CSV, VILLAGES_CSV
 from apps.service_requests.models import ServiceRequest
 from tests.accounts.factories import make_user
+from tests.browser import PHONE
 from tests.organisation.factories import ServiceCategoryFactory
 
 pytestmark = [pytest.mark.browser]
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
-PHONE = {
-    "viewport": {"width": 390, "height": 844},
-    "device_scale_factor": 2,
-    "is_mobile": True,
-    "has_touch": True,
-    "locale": "zh-CN",
-}
-
-
-@pytest.fixture
-def browser(require_chromium: str) -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=require_chromium, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-            connections.close_all()  # see tests/workflow/test_pages_browser.py
 
 
 @pytest.fixture

@@ -1,40 +1,19 @@
 """Volunteer sign-up through the pages in headless Chromium: the applicant on a phone, station
 staff on a desktop; rejection with a reason → fix → resubmit → approval → an offer accepted."""
 
-from collections.abc import Iterator
-
 import pytest
-from django.db import connections
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import expect
 
 from apps.dispatch import services as dispatch_services
 from apps.dispatch.models import Offer, OfferStatus
 from apps.service_requests import services as request_services
 from apps.volunteers.models import VolunteerProfile
+from tests.browser import DESKTOP, PHONE, assert_fits_the_screen, new_page, shot
 from tests.service_requests.factories import submit_request
 from tests.volunteers.ids import resident_id, years_ago
-from tests.workflow.test_pages_browser import (
-    CHROMIUM_ARGS,
-    DESKTOP,
-    PHONE,
-    _assert_fits_the_screen,
-    _log_in,
-    _new_page,
-    _shot,
-)
+from tests.workflow.test_pages_browser import _log_in
 
 pytestmark = [pytest.mark.browser]
-
-
-@pytest.fixture
-def browser(require_chromium: str) -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=require_chromium, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-            connections.close_all()
 
 
 def test_sign_up_rejection_resubmit_approval_and_an_accepted_offer(live_server, transactional_db, browser, cast, org):
@@ -42,7 +21,7 @@ def test_sign_up_rejection_resubmit_approval_and_an_accepted_offer(live_server, 
     number = resident_id(years_ago(32), sequence="135")
 
     # ---- The resident signs up on a phone
-    ctx, phone = _new_page(browser, PHONE)
+    ctx, phone = new_page(browser, PHONE)
     _log_in(phone, base, cast.resident.phone)
     phone.get_by_role("link", name="成为志愿者").click()
     expect(phone).to_have_url(f"{base}/v/signup/")
@@ -52,17 +31,17 @@ def test_sign_up_rejection_resubmit_approval_and_an_accepted_offer(live_server, 
     phone.get_by_label("便民服务").check()
     phone.get_by_label("周六上午").check()
     phone.get_by_label("我已阅读并同意").check()
-    _assert_fits_the_screen(phone)
-    _shot(phone, "v01-signup")
+    assert_fits_the_screen(phone)
+    shot(phone, "v01-signup")
     phone.get_by_role("button", name="提交注册申请").click()
     expect(phone.locator(".messages")).to_contain_text("已提交，请等待所在村（社区）实践站审核。")
     expect(phone.locator("main")).to_contain_text("您的注册申请正在审核中")
     profile = VolunteerProfile.objects.get(user=cast.resident)
     assert (profile.status, profile.gender, profile.id_number) == ("pending", "M", number)
-    _shot(phone, "v02-pending")
+    shot(phone, "v02-pending")
 
     # ---- The village station rejects it with a reason, on a desktop
-    staff_ctx, staff = _new_page(browser, DESKTOP)
+    staff_ctx, staff = new_page(browser, DESKTOP)
     _log_in(staff, base, cast.station_staff_a1.phone)
     staff.get_by_role("link", name="志愿者审核").click()
     staff.get_by_role("link", name="王秀兰").click()
@@ -99,8 +78,8 @@ def test_sign_up_rejection_resubmit_approval_and_an_accepted_offer(live_server, 
     phone.goto(f"{base}/v/profile/")
     expect(phone.locator(".identity")).to_contain_text(zzv)
     expect(phone.locator(".identity")).to_contain_text(cast.resident.masked_phone)
-    _assert_fits_the_screen(phone)
-    _shot(phone, "v03-profile")
+    assert_fits_the_screen(phone)
+    shot(phone, "v03-profile")
     request = submit_request(requester=cast.other_resident, category=org["category"], village=org["village_a1"])
     request_services.request_review(request=request, actor=cast.staff_a, accept=True)
     (offer,) = dispatch_services.dispatch_directed(request=request, actor=cast.staff_a, volunteers=[profile])

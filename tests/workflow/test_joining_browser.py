@@ -4,13 +4,11 @@ station's staff on a desktop (once refused with a reason, fixed and resubmitted)
 offer and accept it. Screenshots land in test-artifacts/."""
 
 import re
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
-from django.db import connections
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from apps.accounts.models import User
 from apps.accounts.phones import phone_digest
@@ -20,28 +18,11 @@ from apps.service_requests import services as request_services
 from apps.volunteers.identity import check_character
 from apps.volunteers.models import ApplicationStatus, IdReveal, VolunteerEvent, VolunteerProfile
 from tests.accounts.factories import PASSWORD
+from tests.browser import DESKTOP, PHONE, assert_fits_the_screen, new_page, shot
 from tests.service_requests.factories import submit_request
 
 pytestmark = [pytest.mark.browser]
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-PHONE = {
-    "viewport": {"width": 390, "height": 844},
-    "device_scale_factor": 2,
-    "is_mobile": True,
-    "has_touch": True,
-    "locale": "zh-CN",
-}
-DESKTOP = {"viewport": {"width": 1280, "height": 900}, "locale": "zh-CN"}
 
 NEWCOMER_PHONE, NEWCOMER_PASSWORD = "13811112222", "太平庄-志愿-2027"
 # A 居民身份证 of 涿州 (130681), born 1990-03-07, a man (sequence 123 is odd).
@@ -51,42 +32,11 @@ MASKED_ID = f"130681********{ID_NUMBER[-4:]}"
 
 
 @pytest.fixture
-def browser(require_chromium: str) -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=require_chromium, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-            connections.close_all()  # see tests/workflow/test_pages_browser.py
-
-
-@pytest.fixture
 def sms_file(settings, tmp_path) -> Path:
     path = tmp_path / "sms.log"
     settings.SMS_BACKENDS = ["apps.accounts.sms.development.FileSmsBackend"]
     settings.SMS_FILE_PATH = str(path)
     return path
-
-
-def _new_page(browser: Browser, options: dict) -> tuple[BrowserContext, Page]:
-    context = browser.new_context(**options)
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.errors = errors  # type: ignore[attr-defined]
-    return context, page
-
-
-def _shot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-def _fits_the_screen(page: Page) -> None:
-    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    assert overflow == 0, f"{page.url} is {overflow}px wider than the screen"
 
 
 def _log_in(page: Page, base: str, phone: str, password: str = PASSWORD) -> None:
@@ -132,7 +82,7 @@ def _sign_up(page: Page, base: str, *, real_name: str) -> None:
     for slot in ("周六上午", "周六下午", "周日上午"):
         page.get_by_role("checkbox", name=slot, exact=True).check()
     page.get_by_label(re.compile("我已阅读并同意《志愿者个人信息处理说明》")).check()
-    _fits_the_screen(page)
+    assert_fits_the_screen(page)
     page.get_by_role("button", name="提交注册申请").click()
     expect(page.locator("main")).to_contain_text("您的注册申请正在审核中")
 
@@ -154,17 +104,17 @@ def test_a_new_person_registers_signs_up_is_refused_fixes_it_is_approved_and_acc
     request_services.request_review(request=waiting, actor=cast.staff_a, accept=True)
 
     # ---- 注册 and 志愿者注册: the newcomer on a phone
-    phone_ctx, phone = _new_page(browser, PHONE)
+    phone_ctx, phone = new_page(browser, PHONE)
     newcomer = _register(phone, base, sms_file)
     assert (newcomer.name, newcomer.home_village) == ("陈志强", org["village_a1"])
     _sign_up(phone, base, real_name="陈志刚")  # a slip of the finger: not the name on the card
     profile = VolunteerProfile.objects.get(user=newcomer)
     assert (profile.status, profile.volunteer_number, profile.is_verified) == (ApplicationStatus.PENDING, None, False)
     assert (profile.birth_date, profile.gender, profile.id_number) == (date(1990, 3, 7), "M", ID_NUMBER)
-    _shot(phone, "joining-01-application-pending")
+    shot(phone, "joining-01-application-pending")
 
     # ---- 实名核验: the village station's staff on a desktop refuse it, with the reason
-    staff_ctx, staff = _new_page(browser, DESKTOP)
+    staff_ctx, staff = new_page(browser, DESKTOP)
     _log_in(staff, base, cast.station_staff_a1.phone)
     _review(staff, base, "陈志刚")
     staff.get_by_label("不通过的原因").fill("姓名与身份证不一致，请核对")
@@ -175,8 +125,8 @@ def test_a_new_person_registers_signs_up_is_refused_fixes_it_is_approved_and_acc
     # ---- the newcomer sees why, fixes the name and resubmits
     phone.goto(f"{base}/v/signup/")
     expect(phone.locator(".rejected .reason")).to_have_text("姓名与身份证不一致，请核对")
-    _fits_the_screen(phone)
-    _shot(phone, "joining-02-application-rejected")
+    assert_fits_the_screen(phone)
+    shot(phone, "joining-02-application-rejected")
     phone.get_by_label("真实姓名").fill("陈志强")
     phone.get_by_label(re.compile("我已阅读并同意《志愿者个人信息处理说明》")).check()
     phone.get_by_role("button", name="修改后重新提交").click()
@@ -212,13 +162,13 @@ def test_a_new_person_registers_signs_up_is_refused_fixes_it_is_approved_and_acc
     phone.goto(f"{base}/v/offers/")
     card = phone.locator(f"#offer-{offer.id}")
     expect(card).to_contain_text("桃园街道 太平庄村")
-    _fits_the_screen(phone)
+    assert_fits_the_screen(phone)
     card.get_by_role("button", name="接单").click()
     expect(phone).to_have_url(f"{base}/v/tasks/")
     expect(phone.locator(".messages")).to_contain_text("接单成功！请按时前往服务。")
     offer.refresh_from_db()
     assert offer.status == OfferStatus.ACCEPTED
-    _shot(phone, "joining-03-offer-accepted")
+    shot(phone, "joining-03-offer-accepted")
 
     assert phone.errors == [] and staff.errors == []  # type: ignore[attr-defined]
     phone_ctx.close()

@@ -3,15 +3,12 @@ volunteer on phones, the staff member on a desktop. Screenshots of every phone p
 test-artifacts/ for a human to look at."""
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from django.db import connections
 from django.utils import timezone
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from apps.dispatch import services as dispatch_services
 from apps.dispatch.models import Offer, OfferStatus
@@ -19,65 +16,13 @@ from apps.ratings.models import Rating
 from apps.service_requests import services as request_services
 from apps.service_requests.models import RequestEvent, ServiceRequest, Status
 from tests.accounts.factories import PASSWORD
+from tests.browser import DESKTOP, PHONE, assert_fits_the_screen, new_page, shot
 from tests.service_requests.factories import submit_request
 
 pytestmark = [pytest.mark.browser]
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-PHONE = {
-    "viewport": {"width": 390, "height": 844},
-    "device_scale_factor": 2,
-    "is_mobile": True,
-    "has_touch": True,
-    "locale": "zh-CN",
-}
-DESKTOP = {"viewport": {"width": 1280, "height": 900}, "locale": "zh-CN"}
 
 TITLE, ADDRESS, PHONE_NUMBER = "帮忙修理漏水的水龙头", "太平庄村东街12号", "13912345678"
-
-
-@pytest.fixture
-def browser(require_chromium: str) -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=require_chromium, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-            # Django keeps connections per context, and the sync API runs the test in its own
-            # context: close the connection the test opened there, or it outlives the test and
-            # PostgreSQL refuses to drop the test database at the end of the session.
-            connections.close_all()
-
-
-def _new_page(browser: Browser, options: dict) -> tuple[BrowserContext, Page]:
-    context = browser.new_context(**options)
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.errors = errors  # type: ignore[attr-defined]
-    return context, page
-
-
-def _shot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-def _assert_fits_the_screen(page: Page) -> None:
-    """Nothing on a phone page may force sideways scrolling."""
-    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    assert overflow == 0, f"{page.url} is {overflow}px wider than the screen"
 
 
 def _log_in(page: Page, base_url: str, phone: str) -> None:
@@ -110,13 +55,13 @@ def test_the_whole_loop_through_the_pages(live_server, transactional_db, browser
     volunteer = cast.volunteer
 
     # ---- 点单: the resident on a phone
-    resident_ctx, resident = _new_page(browser, PHONE)
+    resident_ctx, resident = new_page(browser, PHONE)
     _log_in(resident, base, cast.resident.phone)
     expect(resident).to_have_url(f"{base}/r/requests/")
     expect(resident.locator("h1")).to_have_text("我的需求")
     expect(resident.locator("main")).to_contain_text("您还没有提交过需求。")
-    _assert_fits_the_screen(resident)
-    _shot(resident, "01-resident-my-requests")
+    assert_fits_the_screen(resident)
+    shot(resident, "01-resident-my-requests")
 
     resident.get_by_role("link", name="我要点单").click()
     expect(resident.locator("h1")).to_have_text("我要点单")
@@ -127,8 +72,8 @@ def test_the_whole_loop_through_the_pages(live_server, transactional_db, browser
     resident.get_by_label("详细地址").fill(ADDRESS)
     expect(resident.get_by_label("联系人")).to_have_value("王秀兰")
     resident.get_by_label("联系电话").fill(PHONE_NUMBER)
-    _assert_fits_the_screen(resident)
-    _shot(resident, "02-resident-new-request")
+    assert_fits_the_screen(resident)
+    shot(resident, "02-resident-new-request")
     resident.get_by_role("button", name="提交需求").click()
 
     expect(resident.locator(".messages")).to_contain_text("需求已提交，我们会尽快处理。")
@@ -143,10 +88,10 @@ def test_the_whole_loop_through_the_pages(live_server, transactional_db, browser
         "web",
     )
     assert (created.address, created.contact_phone, created.category) == (ADDRESS, PHONE_NUMBER, org["category"])
-    _shot(resident, "03-resident-submitted")
+    shot(resident, "03-resident-submitted")
 
     # ---- 审核 and 派单: staff of township A on a desktop
-    staff_ctx, staff = _new_page(browser, DESKTOP)
+    staff_ctx, staff = new_page(browser, DESKTOP)
     _log_in(staff, base, cast.staff_a.phone)
     expect(staff).to_have_url(f"{base}/s/queue/")
     staff.get_by_role("link", name=TITLE).click()
@@ -175,7 +120,7 @@ def test_the_whole_loop_through_the_pages(live_server, transactional_db, browser
     assert ServiceRequest.objects.get(id=created.id).status == Status.OFFERED
 
     # ---- 接单: the volunteer on a phone
-    volunteer_ctx, phone = _new_page(browser, PHONE)
+    volunteer_ctx, phone = new_page(browser, PHONE)
     _log_in(phone, base, volunteer.user.phone)
     expect(phone).to_have_url(f"{base}/v/offers/")
     card = phone.locator(f"#offer-{offer.id}")
@@ -189,8 +134,8 @@ def test_the_whole_loop_through_the_pages(live_server, transactional_db, browser
     html = phone.content()
     assert ADDRESS not in html and PHONE_NUMBER not in html
     phone.goto(f"{base}/v/offers/")
-    _assert_fits_the_screen(phone)
-    _shot(phone, "04-volunteer-offer")
+    assert_fits_the_screen(phone)
+    shot(phone, "04-volunteer-offer")
 
     card.get_by_role("button", name="接单").click()
     expect(phone).to_have_url(f"{base}/v/tasks/")
@@ -201,14 +146,14 @@ def test_the_whole_loop_through_the_pages(live_server, transactional_db, browser
     expect(task.get_by_role("link", name=PHONE_NUMBER)).to_have_attribute("href", f"tel:{PHONE_NUMBER}")
     assert Offer.objects.get(id=offer.id).status == OfferStatus.ACCEPTED
     assert ServiceRequest.objects.get(id=created.id).status == Status.ACCEPTED
-    _assert_fits_the_screen(phone)
-    _shot(phone, "05-volunteer-task-accepted")
+    assert_fits_the_screen(phone)
+    shot(phone, "05-volunteer-task-accepted")
 
     task.get_by_role("button", name="已到达，开始服务").click()
     expect(phone.locator(".messages")).to_contain_text("已签到，服务计时开始。")
     expect(task.locator(".status")).to_have_text("服务中")
     assert ServiceRequest.objects.get(id=created.id).status == Status.IN_SERVICE
-    _shot(phone, "06-volunteer-in-service")
+    shot(phone, "06-volunteer-in-service")
     # An hour and a quarter of service, so the hours are not zero.
     Offer.objects.filter(id=offer.id).update(checked_in_at=timezone.now() - timedelta(hours=1, minutes=15))
 
@@ -223,16 +168,16 @@ def test_the_whole_loop_through_the_pages(live_server, transactional_db, browser
     done = Offer.objects.get(id=offer.id)
     assert (done.status, done.hours, done.report) == (OfferStatus.COMPLETED, Decimal("1.5"), "已更换阀芯，不再滴水。")
     assert ServiceRequest.objects.get(id=created.id).status == Status.COMPLETED
-    _assert_fits_the_screen(phone)
-    _shot(phone, "07-volunteer-completed")
+    assert_fits_the_screen(phone)
+    shot(phone, "07-volunteer-completed")
 
     # ---- 评单: the resident follows the timeline and rates
     resident.goto(f"{base}/r/requests/{created.id}/")
     assert _status(resident) == "已完成"
     assert _timeline(resident) == ["已提交", "待派单", "已派单", "已接单", "服务中", "已完成"]
     expect(resident.locator("main")).to_contain_text(f"张*明（{volunteer.volunteer_number}）· 已完成 · 1.5 小时")
-    _assert_fits_the_screen(resident)
-    _shot(resident, "08-resident-completed")
+    assert_fits_the_screen(resident)
+    shot(resident, "08-resident-completed")
 
     rate = resident.locator("#rate")
     rate.get_by_label("★★★★★", exact=True).check()
@@ -245,8 +190,8 @@ def test_the_whole_loop_through_the_pages(live_server, transactional_db, browser
     expect(resident.locator("main")).to_contain_text("5 / 5")
     expect(resident.locator("main")).to_contain_text("小张很耐心，谢谢！")
     expect(resident.locator("#rate")).to_have_count(0)
-    _assert_fits_the_screen(resident)
-    _shot(resident, "09-resident-rated")
+    assert_fits_the_screen(resident)
+    shot(resident, "09-resident-rated")
 
     rating = Rating.objects.get(request_id=created.id)
     assert (rating.score, rating.tags, rating.comment, rating.rated_by, rating.on_behalf) == (
@@ -303,7 +248,7 @@ def _completed_request(cast, org) -> ServiceRequest:
 
 def test_elder_mode_makes_text_and_buttons_large(live_server, transactional_db, browser, cast, org) -> None:
     base = live_server.url
-    context, page = _new_page(browser, PHONE)
+    context, page = new_page(browser, PHONE)
     _log_in(page, base, cast.resident.phone)
     page.goto(f"{base}/r/requests/new/")
     assert _body_font_px(page) == 16
@@ -317,8 +262,8 @@ def test_elder_mode_makes_text_and_buttons_large(live_server, transactional_db, 
     assert line_height / _body_font_px(page) >= 1.3
     heights = _primary_button_heights(page)
     assert len(heights) == 1 and heights[0] >= 60
-    _assert_fits_the_screen(page)
-    _shot(page, "10-elder-new-request")
+    assert_fits_the_screen(page)
+    shot(page, "10-elder-new-request")
 
     # The choice is remembered from page to page.
     page.goto(f"{base}/r/requests/")
@@ -326,8 +271,8 @@ def test_elder_mode_makes_text_and_buttons_large(live_server, transactional_db, 
     heights = _primary_button_heights(page)
     assert len(heights) == 1 and heights[0] >= 60
     assert page.get_by_role("button", name="标准版").bounding_box()["height"] >= 60  # type: ignore[index]
-    _assert_fits_the_screen(page)
-    _shot(page, "11-elder-my-requests")
+    assert_fits_the_screen(page)
+    shot(page, "11-elder-my-requests")
 
     # The rating form: every star and tag row is a 60 px target; the controls keep their shape.
     request = _completed_request(cast, org)
@@ -338,8 +283,8 @@ def test_elder_mode_makes_text_and_buttons_large(live_server, transactional_db, 
         assert box is not None and box["height"] >= 60 and box["width"] >= 60
     for box in (page.locator(f"#rate input[type={kind}]").first.bounding_box() for kind in ("radio", "checkbox")):
         assert box is not None and 20 <= box["width"] <= 40 and 20 <= box["height"] <= 40
-    _assert_fits_the_screen(page)
-    _shot(page, "12-elder-rating-form")
+    assert_fits_the_screen(page)
+    shot(page, "12-elder-rating-form")
     page.get_by_label("★★★★", exact=True).check()
     page.get_by_role("button", name="提交评价").click()
     expect(page.locator(".messages")).to_contain_text("感谢您的评价！")
@@ -354,7 +299,7 @@ def test_elder_mode_makes_text_and_buttons_large(live_server, transactional_db, 
 
 def test_request_form_with_an_error_keeps_what_was_typed(live_server, transactional_db, browser, cast, org) -> None:
     base = live_server.url
-    context, page = _new_page(browser, PHONE)
+    context, page = new_page(browser, PHONE)
     _log_in(page, base, cast.resident.phone)
     page.goto(f"{base}/r/requests/new/")
     page.get_by_label("需要什么服务").select_option(label="便民服务")
@@ -372,8 +317,8 @@ def test_request_form_with_an_error_keeps_what_was_typed(live_server, transactio
     expect(page.get_by_label("所在村/社区").locator("option:checked")).to_have_text("太平庄村")
     expect(page.get_by_label("希望开始时间")).to_have_value("2030-01-02T09:00")
     expect(page.get_by_label("希望结束时间")).to_have_value("2030-01-02T11:30")
-    _assert_fits_the_screen(page)
-    _shot(page, "13-resident-form-error")
+    assert_fits_the_screen(page)
+    shot(page, "13-resident-form-error")
     assert not ServiceRequest.objects.exists()
 
     page.get_by_label("联系电话").fill("0312-3456789")
