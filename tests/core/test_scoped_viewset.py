@@ -88,7 +88,17 @@ def test_every_viewset_of_the_api_is_scoped_and_only_the_allowed_ones_read_unsco
     for prefix, viewset, _basename in router.registry:
         assert issubclass(viewset, ScopedViewSet), prefix
         registered[prefix] = viewset
-    assert sorted(registered) == ["categories", "notifications", "offers", "places", "requests", "volunteers"]
+    assert sorted(registered) == [
+        "categories",
+        "notifications",
+        "offers",
+        "places",
+        "requests",
+        "team-memberships",
+        "teams",
+        "volunteer-applications",
+        "volunteers",
+    ]
     unscoped = {prefix: viewset for prefix, viewset in registered.items() if viewset.dangerously_unscoped}
     assert unscoped == UNSCOPED_ALLOWED
     for prefix, viewset in registered.items():

@@ -28,7 +28,7 @@ def _commands(block: str) -> list[list[str]]:
 def test_the_readme_block_parses_into_the_deployment_steps_in_order(block):
     commands = _commands(block)
     manage = [command[2] for command in commands if command[:2] == [".venv/bin/python", "manage.py"]]
-    assert manage[-4:] == ["migrate", "createcachetable", "load_places", "collectstatic"]
+    assert manage[-5:] == ["migrate", "createcachetable", "load_places", "load_teams", "collectstatic"]
     assert [".venv/bin/python", "manage.py", "collectstatic", "--noinput"] in commands
     programs = [command[0] for command in commands]
     assert programs.index(".venv/bin/gunicorn") > max(i for i, c in enumerate(commands) if "collectstatic" in c)
