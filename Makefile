@@ -12,9 +12,15 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
 	touch $@
 
-# Compiled translations are built from the committed .po files (Babel: no system gettext needed).
-setup: $(VENV)/.installed
-	$(VENV)/bin/pybabel compile --domain=django --directory=locale --statistics 2>/dev/null || $(VENV)/bin/pybabel compile --domain=django --directory=locale
+# Compiled translations are built from the committed .po files (Babel: no system gettext needed),
+# each only when its .po is newer, so that two runs side by side never write the same file.
+MO := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
+
+$(MO): %.mo: %.po $(VENV)/.installed
+	$(VENV)/bin/pybabel compile --domain=django --input-file=$< --output-file=$@.tmp
+	mv $@.tmp $@
+
+setup: $(VENV)/.installed $(MO)
 
 ## Run the platform on the embedded default (SQLite + filesystem broker): web (gunicorn), worker and beat.
 ## Debug is off (DJANGO_DEBUG=1 opts in); without DJANGO_SECRET_KEY the key generated on the first

@@ -18,7 +18,7 @@ answers 400 for what no schema can say — an id of a row that does not exist or
 user's area, a wrong password, a reason required by the choice made in another field, a phone
 number that is not one (see ``tests/workflow/test_api_bad_input.py``).
 
-Deterministic (derandomized, no example database) and bounded, for CI: 40 examples a phase and
+Deterministic (derandomized, no example database) and bounded, for CI: 30 examples a phase and
 operation, one test per operation and role, in the test's transaction."""
 
 import pytest
@@ -57,7 +57,7 @@ REAL_VALUES = {
 CONFIG = schemathesis.Config.from_dict(
     {
         "generation": {
-            "max-examples": 40,
+            "max-examples": 30,
             "deterministic": True,  # Hypothesis's derandomize: the same examples on every run
             "database": "none",  # nor replays of earlier failures from a .hypothesis directory
             # The token is ours (below): schemathesis is not to make up Authorization or session cookies.
