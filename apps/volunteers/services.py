@@ -278,16 +278,9 @@ def _check_application(data: ApplicationInput, *, keep: VolunteerProfile | None 
         raise _as_domain_error(exc) from None
 
 
-def _application_fields(data: ApplicationInput, document: IdDocument) -> dict[str, Any]:
-    assert document.birth_date is not None and document.gender is not None
-    minor = age_on(document.birth_date) < ADULT_AGE
-    now = timezone.now()
+def _service_fields(data: ApplicationInput | ProfileInput) -> dict[str, Any]:
+    """The columns of what a volunteer offers, as a sign-up and the volunteer's own page set them."""
     return {
-        "gender": document.gender,
-        "birth_date": document.birth_date,
-        "id_type": document.id_type,
-        "id_number": document.number,
-        "id_digest": id_digest(document.id_type, document.number),
         "home_township_id": data.village.parent_id,
         "home_village_id": data.village.id,
         "service_radius_km": data.service_radius_km,
@@ -299,6 +292,20 @@ def _application_fields(data: ApplicationInput, document: IdDocument) -> dict[st
         "emergency_contact_phone": validate_contact_phone(data.emergency_contact_phone)
         if data.emergency_contact_phone
         else None,
+    }
+
+
+def _application_fields(data: ApplicationInput, document: IdDocument) -> dict[str, Any]:
+    assert document.birth_date is not None and document.gender is not None
+    minor = age_on(document.birth_date) < ADULT_AGE
+    now = timezone.now()
+    return {
+        "gender": document.gender,
+        "birth_date": document.birth_date,
+        "id_type": document.id_type,
+        "id_number": document.number,
+        "id_digest": id_digest(document.id_type, document.number),
+        **_service_fields(data),
         "guardian_name": data.guardian_name.strip() if minor else "",
         "guardian_phone": validate_mobile(data.guardian_phone) if minor else None,
         "guardian_consent_at": now if minor else None,
@@ -508,20 +515,7 @@ def volunteer_update(*, profile: VolunteerProfile, actor: User, data: ProfileInp
         )
     except ValidationError as exc:
         raise _as_domain_error(exc) from None
-    values = {
-        "home_township_id": data.village.parent_id,
-        "home_village_id": data.village.id,
-        "service_radius_km": data.service_radius_km,
-        "skills": sorted(set(data.skills)),
-        "availability": data.availability,
-        "political_status": data.political_status,
-        "occupation": data.occupation.strip(),
-        "emergency_contact_name": data.emergency_contact_name.strip(),
-        "emergency_contact_phone": validate_contact_phone(data.emergency_contact_phone)
-        if data.emergency_contact_phone
-        else None,
-        "public_name_consent": data.public_name_consent,
-    }
+    values = {**_service_fields(data), "public_name_consent": data.public_name_consent}
     with transaction.atomic():
         if not VolunteerProfile.objects.filter(id=profile.id, status=ApplicationStatus.APPROVED).update(**values):
             raise Conflict(_("注册通过审核后才能修改服务资料。"), code="not_approved")
