@@ -3,6 +3,8 @@ from rest_framework.routers import DefaultRouter
 
 from apps.accounts.api import CodeTokenView, MeView, PasswordResetView, RegisterView, SmsCodeView, TokenView
 from apps.dispatch.api import OfferViewSet
+from apps.matching.api_staff import staff_api_paths
+from apps.matching.api_volunteer import volunteer_api_paths
 from apps.notifications.api import NotificationViewSet
 from apps.organisation.api import CategoryViewSet, PlaceViewSet
 from apps.teams.api import MembershipViewSet, TeamViewSet
@@ -29,5 +31,7 @@ urlpatterns = [
     path("auth/password-reset/", PasswordResetView.as_view(), name="password_reset"),
     path("me/", MeView.as_view(), name="me"),
     *own_paths,
+    *staff_api_paths,
+    *volunteer_api_paths,
     *router.urls,
 ]

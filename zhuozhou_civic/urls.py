@@ -14,6 +14,8 @@ urlpatterns = [
     path("", include("apps.volunteers.urls")),
     path("", include("apps.teams.urls")),
     path("", include("apps.roster.urls")),
+    path("", include("apps.matching.urls")),
+    path("", include("apps.jobs.urls")),
     path("notifications/", include("apps.notifications.urls")),
 ]
 

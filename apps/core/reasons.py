@@ -44,6 +44,22 @@ CATALOGUE: dict[str, SystemReason] = {
     ),
     "cancelled_by_resident": SystemReason(_("群众取消")),
     "cancelled_by_staff": SystemReason(_("工作人员取消")),
+    # The matching queue (apps.matching).
+    "mode_changed": SystemReason(_("派单方式改为「%(mode)s」"), translated_params=("mode",)),
+    "wave_sent": SystemReason(
+        ngettext_lazy("第%(wave)d轮：已向%(n)d名志愿者发出服务邀请", "第%(wave)d轮：已向%(n)d名志愿者发出服务邀请", "n")
+    ),
+    "reach_widened": SystemReason(_("附近无人接单，匹配范围扩大%(km)d公里")),
+    "no_candidates": SystemReason(_("没有符合条件的志愿者")),
+    "no_takers": SystemReason(_("多轮邀请均无人接单")),
+    "escalated_to_parent": SystemReason(_("无人接单，已上报%(node)s")),
+    "broadcast_opened": SystemReason(_("已发布为抢单任务")),
+    "taken_from_open_tasks": SystemReason(_("志愿者抢单")),
+    "team_offered": SystemReason(_("已派给服务队「%(team)s」")),
+    "team_assigned": SystemReason(ngettext_lazy("队长已安排%(n)d名队员", "队长已安排%(n)d名队员", "n")),
+    "team_declined": SystemReason(_("服务队无法承接")),
+    "on_the_way": SystemReason(_("志愿者已出发")),
+    "on_the_way_eta": SystemReason(_("志愿者已出发，预计%(minutes)d分钟到达")),
 }
 
 

@@ -8,6 +8,7 @@ from django.utils.translation import pgettext_lazy
 
 from apps.core.models import StatusEvent
 from apps.core.transitions import StateMachine
+from apps.organisation.models import DispatchMode
 from apps.service_requests.models import ServiceRequest
 from apps.volunteers.models import VolunteerProfile
 
@@ -15,6 +16,7 @@ from apps.volunteers.models import VolunteerProfile
 class OfferStatus(models.TextChoices):
     OFFERED = "offered", _("待答复")
     ACCEPTED = "accepted", _("已接单")
+    ON_THE_WAY = "on_the_way", _("已出发")
     DECLINED = "declined", _("已婉拒")
     EXPIRED = "expired", _("已过期")
     WITHDRAWN = "withdrawn", _("已撤回")
@@ -27,7 +29,11 @@ OFFER_TRANSITIONS: dict[str, frozenset[str]] = {
     OfferStatus.OFFERED: frozenset(
         {OfferStatus.ACCEPTED, OfferStatus.DECLINED, OfferStatus.EXPIRED, OfferStatus.WITHDRAWN}
     ),
-    OfferStatus.ACCEPTED: frozenset({OfferStatus.IN_SERVICE, OfferStatus.RELEASED, OfferStatus.WITHDRAWN}),
+    OfferStatus.ACCEPTED: frozenset(
+        {OfferStatus.ON_THE_WAY, OfferStatus.IN_SERVICE, OfferStatus.RELEASED, OfferStatus.WITHDRAWN}
+    ),
+    # 出发: on the way; arriving starts the service. A volunteer on the way may still find they cannot go.
+    OfferStatus.ON_THE_WAY: frozenset({OfferStatus.IN_SERVICE, OfferStatus.RELEASED, OfferStatus.WITHDRAWN}),
     OfferStatus.IN_SERVICE: frozenset({OfferStatus.COMPLETED}),
     OfferStatus.DECLINED: frozenset(),
     OfferStatus.EXPIRED: frozenset(),
@@ -36,7 +42,7 @@ OFFER_TRANSITIONS: dict[str, frozenset[str]] = {
     OfferStatus.COMPLETED: frozenset(),
 }
 # The volunteer holds a place on the request; only these see the resident's phone and address.
-HOLDS_PLACE = frozenset({OfferStatus.ACCEPTED, OfferStatus.IN_SERVICE})
+HOLDS_PLACE = frozenset({OfferStatus.ACCEPTED, OfferStatus.ON_THE_WAY, OfferStatus.IN_SERVICE})
 
 
 def round_to_half_hour(seconds: float) -> Decimal:
@@ -62,10 +68,16 @@ class Offer(models.Model):
         verbose_name=_("派单人"),
     )
     status = models.CharField(_("状态"), max_length=12, choices=OfferStatus.choices, default=OfferStatus.OFFERED)
+    # How the offer was made: staff's pick, a wave of the matching queue, taken from the open
+    # tasks (抢单), or assigned by a team leader; and, for the queue, which wave.
+    via = models.CharField(_("派单方式"), max_length=10, choices=DispatchMode.choices, default=DispatchMode.DIRECTED)
+    wave = models.PositiveSmallIntegerField(_("派单轮次"), null=True, blank=True)
     created_at = models.DateTimeField(_("派单时间"), auto_now_add=True)
     expires_at = models.DateTimeField(_("答复截止时间"))
     responded_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
     response_note = models.CharField(_("说明"), max_length=500, blank=True)
+    departed_at = models.DateTimeField(_("出发时间"), null=True, blank=True)
+    eta_minutes = models.PositiveSmallIntegerField(_("预计到达（分钟）"), null=True, blank=True)
     checked_in_at = models.DateTimeField(_("签到时间"), null=True, blank=True)
     checked_out_at = models.DateTimeField(_("签退时间"), null=True, blank=True)
     hours = models.DecimalField(_("服务时长（小时）"), max_digits=5, decimal_places=1, null=True, blank=True)
@@ -87,7 +99,7 @@ class Offer(models.Model):
             # declining or letting an offer expire.
             models.UniqueConstraint(
                 fields=["request", "volunteer"],
-                condition=Q(status__in=["offered", "accepted", "in_service", "completed"]),
+                condition=Q(status__in=["offered", "accepted", "on_the_way", "in_service", "completed"]),
                 name="offer_one_open_per_volunteer",
             ),
             models.CheckConstraint(condition=Q(status__in=OfferStatus.values), name="offer_status_valid"),

@@ -196,6 +196,7 @@ def offer_decline(*, offer: Offer, volunteer: VolunteerProfile, reason: str = ""
             response_note=reason.strip(),
         )
         _return_if_no_live_offers(request)
+        request_services.request_needs_matching(request)
     return offer
 
 
@@ -232,6 +233,7 @@ def offers_expire(*, now: datetime | None = None) -> int:
                 )
             )
             _return_if_no_live_offers(request)
+            request_services.request_needs_matching(request)
     return expired
 
 
@@ -316,6 +318,7 @@ def offer_release(*, offer: Offer, volunteer: VolunteerProfile, reason: str) -> 
         request_services.tell_staff(
             request, Kind.VOLUNTEER_RELEASED, volunteer=volunteer.volunteer_number, **typed.as_params()
         )
+        request_services.request_needs_matching(request)
     return offer
 
 

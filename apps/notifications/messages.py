@@ -40,6 +40,13 @@ BODIES: dict[str, Promise] = {
     Kind.TEAM_MEMBER_REMOVED: _("您已被移出「%(team)s」：%(reason)s"),
     Kind.ROSTER_IMPORTED: _("名册「%(file)s」导入完成：成功 %(imported)s 行，错误 %(errors)s 行。"),
     Kind.SMS_DEVELOPMENT: _("发往 %(phone)s 的短信：%(text)s"),
+    Kind.OPEN_TASK: _("附近有一项服务需求 %(ref)s「%(title)s」等待志愿者承接，先到先得。"),
+    Kind.TEAM_OFFERED: _("工单 %(ref)s「%(title)s」已派给「%(team)s」，请队长安排队员。"),
+    Kind.TEAM_ASSIGNED: _("「%(team)s」队长为您安排了任务 %(ref)s「%(title)s」，请在 %(expires)s 前答复。"),
+    Kind.TEAM_MEMBER_DECLINED: _("队员 %(volunteer)s 无法承接 %(ref)s「%(title)s」，请另行安排。"),
+    Kind.ON_THE_WAY: _("志愿者 %(volunteer)s 已出发前往 %(ref)s「%(title)s」%(eta)s。"),
+    Kind.NEEDS_PERSON: _("工单 %(ref)s「%(title)s」需要人工派单：%(reason)s"),
+    Kind.MATCH_ESCALATED: _("工单 %(ref)s「%(title)s」在本地无人接单，已上报%(node)s调度：%(reason)s"),
 }
 
 TRANSLATED_PARAMS = ("answer",)

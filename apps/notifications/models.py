@@ -32,6 +32,14 @@ class Kind(models.TextChoices):
     TEAM_MEMBER_REMOVED = "team_member_removed", _("已移出服务队")
     ROSTER_IMPORTED = "roster_imported", _("名册导入完成")
     SMS_DEVELOPMENT = "sms_development", _("短信（开发环境）")
+    # The matching queue: broadcast, team dispatch, on the way, a request that needs a person.
+    OPEN_TASK = "open_task", _("新的抢单任务")
+    TEAM_OFFERED = "team_offered", _("服务队收到派单")
+    TEAM_ASSIGNED = "team_assigned", _("队长为您安排了任务")
+    TEAM_MEMBER_DECLINED = "team_member_declined", _("队员无法承接任务")
+    ON_THE_WAY = "on_the_way", _("志愿者已出发")
+    NEEDS_PERSON = "needs_person", _("工单需人工派单")
+    MATCH_ESCALATED = "match_escalated", _("无人接单，已上报")
 
 
 class EmailStatus(models.TextChoices):

@@ -80,6 +80,15 @@ class OrgNode(MP_Node):
         return self.name
 
 
+class DispatchMode(models.TextChoices):
+    """How a queued request finds its volunteers (MISSION.md § The matching queue)."""
+
+    DIRECTED = "directed", _("定向派单")
+    AUTO = "auto", _("自动派单")
+    BROADCAST = "broadcast", _("抢单")
+    TEAM = "team", _("服务队派单")
+
+
 class ServiceCategory(models.Model):
     """A field of service (便民服务, 环境治理 …). Editable by administrators."""
 
@@ -101,6 +110,15 @@ class ServiceCategory(models.Model):
         limit_choices_to={"kind": "sub_centre"},
         verbose_name=_("主管分中心"),
     )
+    default_dispatch_mode = models.CharField(
+        _("默认派单方式"), max_length=10, choices=DispatchMode.choices, default=DispatchMode.DIRECTED
+    )
+    # Who may serve (志愿服务条例 Art. 15, age fit): a minimum age for any task of this field,
+    # and a higher one for tasks wanted in the evening (e.g. no minors on night visits).
+    min_age = models.PositiveSmallIntegerField(_("最低年龄"), default=14)
+    night_min_age = models.PositiveSmallIntegerField(_("夜间服务最低年龄"), default=18)
+    # Skills (apps.volunteers.models.Skill codes) that qualify a volunteer who does not list the field.
+    skills = models.JSONField(_("相关技能"), default=list, blank=True)
     is_active = models.BooleanField(_("启用"), default=True)
     sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
 

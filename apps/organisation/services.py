@@ -118,6 +118,18 @@ def load_reference_data(
                     "description": item.get("description", ""),
                     "sort_order": order,
                 },
+                # How the field is dispatched and who may serve it are the operators' to change;
+                # the file only sets them when the category is first created.
+                create_defaults={
+                    "name": item["name"],
+                    "name_en": item.get("name_en", ""),
+                    "description": item.get("description", ""),
+                    "sort_order": order,
+                    "default_dispatch_mode": item.get("dispatch_mode", "directed"),
+                    "skills": item.get("skills", []),
+                    "min_age": item.get("min_age", 14),
+                    "night_min_age": item.get("night_min_age", 18),
+                },
             )
             # A sub-centre an operator assigned in the admin stays; the file only fills a gap.
             if category.sub_centre_id is None and item.get("sub_centre"):

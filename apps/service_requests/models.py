@@ -8,7 +8,7 @@ from encrypted_fields.fields import EncryptedCharField
 from apps.core.models import StatusEvent
 from apps.core.reasons import Reason
 from apps.core.transitions import StateMachine
-from apps.organisation.models import OrgNode, Place, ServiceCategory
+from apps.organisation.models import DispatchMode, OrgNode, Place, ServiceCategory
 
 
 class Status(models.TextChoices):
@@ -96,6 +96,10 @@ class ServiceRequest(models.Model):
     window_start = models.DateTimeField(_("期望开始时间"), null=True, blank=True)
     window_end = models.DateTimeField(_("期望结束时间"), null=True, blank=True)
     urgency = models.CharField(_("紧急程度"), max_length=10, choices=Urgency.choices, default=Urgency.NORMAL)
+    # Set from the category's default when submitted; staff may switch it (apps.matching).
+    dispatch_mode = models.CharField(
+        _("派单方式"), max_length=10, choices=DispatchMode.choices, default=DispatchMode.DIRECTED
+    )
     volunteers_needed = models.PositiveSmallIntegerField(_("所需志愿者人数"), default=1)
     volunteers_accepted = models.PositiveSmallIntegerField(_("已接单人数"), default=0)
     status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.SUBMITTED)

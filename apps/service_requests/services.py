@@ -18,9 +18,10 @@ from apps.accounts.areas import centre_dispatchers, staff_covering
 from apps.accounts.models import User
 from apps.core.errors import Conflict, DomainError, NotFound
 from apps.core.reasons import NO_REASON, Reason, source_text
+from apps.jobs.services import job_enqueue
 from apps.notifications.models import Kind
 from apps.notifications.services import notify
-from apps.organisation.models import Place, ServiceCategory
+from apps.organisation.models import DispatchMode, Place, ServiceCategory
 from apps.organisation.selectors import station_for_village
 
 from . import links
@@ -39,7 +40,22 @@ def transition(
     """Move ``request`` from its expected status to ``to_status`` and record the event (see
     :data:`REQUEST_MACHINE`). Must run inside a transaction. Raises Conflict if the move is not
     in the table or the row is no longer in the expected status (someone else got there first)."""
-    return REQUEST_MACHINE.move(request, to=to_status, actor=actor, reason=reason, expected=expected_status, **updates)
+    moved = REQUEST_MACHINE.move(request, to=to_status, actor=actor, reason=reason, expected=expected_status, **updates)
+    if to_status == Status.QUEUED:
+        request_needs_matching(request)
+    return moved
+
+
+# By name: the matching queue sits above this app (apps.matching.tasks).
+MATCHING_TASK = "matching.advance"
+
+
+def request_needs_matching(request: ServiceRequest) -> None:
+    """Tell the matching queue that ``request`` may need its next step (it entered the queue, or
+    an offer on it ended): a job row in the caller's transaction, for requests the queue works on.
+    Directed requests wait for staff."""
+    if request.dispatch_mode != DispatchMode.DIRECTED:
+        job_enqueue(MATCHING_TASK, request.id)
 
 
 def staff_ids_for(request: ServiceRequest) -> list[int]:
@@ -135,6 +151,7 @@ def request_submit(
             window_end=data.window_end,
             urgency=data.urgency,
             volunteers_needed=data.volunteers_needed,
+            dispatch_mode=data.category.default_dispatch_mode,
         )
         REQUEST_MACHINE.record_created(
             [request],

@@ -9,6 +9,7 @@ from .database import *  # noqa: F403
 from .domain import *  # noqa: F403
 from .email import *  # noqa: F403
 from .i18n import *  # noqa: F403
+from .matching import *  # noqa: F403
 from .privacy import *  # noqa: F403
 from .sms import *  # noqa: F403
 from .tasks import *  # noqa: F403

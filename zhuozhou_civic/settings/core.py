@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "treebeard",
     "apps.core",
+    "apps.jobs",
     "apps.organisation",
     "apps.accounts",
     "apps.volunteers",
@@ -43,6 +44,7 @@ INSTALLED_APPS = [
     "apps.ratings",
     "apps.roster",
     "apps.notifications",
+    "apps.matching",
     "apps.workflow",
     "apps.demo",
 ]
