@@ -18,6 +18,7 @@ from apps.core.errors import Conflict, DomainError
 from apps.core.reasons import NO_REASON, Reason
 from apps.notifications.models import Kind
 from apps.notifications.services import notify
+from apps.organisation.models import DispatchMode
 from apps.service_requests import links
 from apps.service_requests import services as request_services
 from apps.service_requests.models import ServiceRequest, Status
@@ -26,7 +27,13 @@ from apps.volunteers.models import VolunteerProfile
 from .models import HOLDS_PLACE, OFFER_MACHINE, Offer, OfferStatus, round_to_half_hour
 
 MAX_OFFERS_PER_DISPATCH = 50
-OPEN_STATUSES = [OfferStatus.OFFERED, OfferStatus.ACCEPTED, OfferStatus.IN_SERVICE, OfferStatus.COMPLETED]
+OPEN_STATUSES = [
+    OfferStatus.OFFERED,
+    OfferStatus.ACCEPTED,
+    OfferStatus.ON_THE_WAY,
+    OfferStatus.IN_SERVICE,
+    OfferStatus.COMPLETED,
+]
 
 
 def _offer_transition(
@@ -59,46 +66,76 @@ def dispatch_directed(
         raise DomainError(_("请至少选择一名志愿者。"), code="no_volunteers")
     if len(volunteers) > MAX_OFFERS_PER_DISPATCH:
         raise DomainError(_("一次最多向%(n)d名志愿者派单。") % {"n": MAX_OFFERS_PER_DISPATCH}, code="too_many")
+    with transaction.atomic():
+        locked = request_services.request_lock(request_id=request.id)
+        offers = offers_send(
+            request=locked,
+            volunteers=volunteers,
+            actor=actor,
+            via=DispatchMode.DIRECTED,
+            expires_in_minutes=expires_in_minutes,
+            reason=Reason.system("offers_sent", n=len(volunteers)),
+        )
+    request.status = locked.status
+    return offers
+
+
+def offers_send(
+    *,
+    request: ServiceRequest,
+    volunteers: list[VolunteerProfile],
+    actor: User | None,
+    via: str,
+    reason: Reason,
+    wave: int | None = None,
+    expires_in_minutes: int | None = None,
+    notice_kind: str = Kind.OFFERED,
+    notice_params: dict[str, object] | None = None,
+) -> list[Offer]:
+    """Offer ``request`` to ``volunteers``: the one way offers are made, by staff (directed), the
+    queue (a wave), or a team leader. Must run inside a transaction holding the request's lock
+    (``request_services.request_lock``). Side effects: one offer per volunteer with an expiry, the
+    request moves to ``offered`` (an event with ``reason``), the volunteers notified."""
     unavailable = [v.volunteer_number or v.user.masked_name for v in volunteers if not v.can_receive_offers]
     if unavailable:
         raise DomainError(
             _("以下志愿者未通过实名核验或已停止服务：%(numbers)s") % {"numbers": "、".join(unavailable)},
             code="volunteer_unavailable",
         )
-    with transaction.atomic():
-        locked = request_services.request_lock(request_id=request.id)
-        if not locked.can_be_dispatched:
-            raise Conflict(
-                _("工单当前状态为「%(status)s」，不能派单。") % {"status": locked.get_status_display()},
-                code="not_dispatchable",
-            )
-        already = set(
-            Offer.objects.filter(request=locked, volunteer__in=volunteers, status__in=OPEN_STATUSES).values_list(
-                "volunteer__volunteer_number", flat=True
-            )
+    if not request.can_be_dispatched:
+        raise Conflict(
+            _("工单当前状态为「%(status)s」，不能派单。") % {"status": request.get_status_display()},
+            code="not_dispatchable",
         )
-        if already:
-            raise Conflict(
-                _("已向以下志愿者派过单：%(numbers)s") % {"numbers": "、".join(sorted(str(n) for n in already))},
-                code="already_offered",
-            )
-        minutes = expires_in_minutes or settings.OFFER_EXPIRY_MINUTES[locked.urgency]
-        expires_at = timezone.now() + timedelta(minutes=minutes)
-        offers = Offer.objects.bulk_create(
-            [Offer(request=locked, volunteer=v, offered_by=actor, expires_at=expires_at) for v in volunteers]
+    already = set(
+        Offer.objects.filter(request=request, volunteer__in=volunteers, status__in=OPEN_STATUSES).values_list(
+            "volunteer__volunteer_number", flat=True
         )
-        OFFER_MACHINE.record_created(offers, actor=actor)
-        request_services.request_mark_offered(
-            request=locked, actor=actor, reason=Reason.system("offers_sent", n=len(offers))
+    )
+    if already:
+        raise Conflict(
+            _("已向以下志愿者派过单：%(numbers)s") % {"numbers": "、".join(sorted(str(n) for n in already))},
+            code="already_offered",
         )
-        notify(
-            recipient_ids=[v.user_id for v in volunteers],
-            kind=Kind.OFFERED,
-            request_id=locked.id,
-            params=_notice(locked, expires=date_format(timezone.localtime(expires_at), "Y-m-d H:i")),
-            link=links.volunteer_offers(),
-        )
-    request.status = locked.status
+    minutes = expires_in_minutes or settings.OFFER_EXPIRY_MINUTES[request.urgency]
+    expires_at = timezone.now() + timedelta(minutes=minutes)
+    offers = Offer.objects.bulk_create(
+        [
+            Offer(request=request, volunteer=v, offered_by=actor, expires_at=expires_at, via=via, wave=wave)
+            for v in volunteers
+        ]
+    )
+    OFFER_MACHINE.record_created(offers, actor=actor)
+    request_services.request_mark_offered(request=request, actor=actor, reason=reason)
+    notify(
+        recipient_ids=[v.user_id for v in volunteers],
+        kind=notice_kind,
+        request_id=request.id,
+        params=_notice(
+            request, expires=date_format(timezone.localtime(expires_at), "Y-m-d H:i"), **(notice_params or {})
+        ),
+        link=links.volunteer_offers(),
+    )
     return offers
 
 

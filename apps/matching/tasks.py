@@ -4,7 +4,7 @@ from celery import shared_task
 # ``matching.sweep`` (requests whose offers all ended with nobody noticing).
 
 
-@shared_task(name="matching.advance", acks_late=True, time_limit=20, soft_time_limit=15)
+@shared_task(name="matching.advance", acks_late=True, time_limit=20, soft_time_limit=15)  # type: ignore[untyped-decorator]
 def advance(request_id: int) -> None:
     from . import services
 

@@ -205,7 +205,7 @@ def request_lock(*, request_id: int) -> ServiceRequest:
         raise NotFound() from None
 
 
-def request_mark_offered(*, request: ServiceRequest, actor: User, reason: Reason) -> None:
+def request_mark_offered(*, request: ServiceRequest, actor: User | None, reason: Reason) -> None:
     """Called by dispatch inside its transaction when offers go out."""
     if request.status not in (Status.QUEUED, Status.OFFERED, Status.ESCALATED):
         raise Conflict(
