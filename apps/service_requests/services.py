@@ -25,7 +25,7 @@ from apps.organisation.models import DispatchMode, Place, ServiceCategory
 from apps.organisation.selectors import station_for_village
 
 from . import links
-from .models import REQUEST_MACHINE, Channel, ServiceRequest, Status
+from .models import REQUEST_MACHINE, Channel, RequestEvent, ServiceRequest, Status
 
 
 def transition(
@@ -56,6 +56,23 @@ def request_needs_matching(request: ServiceRequest) -> None:
     Directed requests wait for staff."""
     if request.dispatch_mode != DispatchMode.DIRECTED:
         job_enqueue(MATCHING_TASK, request.id)
+
+
+def request_note(*, request: ServiceRequest, actor: User | None, reason: Reason) -> None:
+    """A step that changes no status (the matching queue widened its reach, staff switched the
+    dispatch mode): one event in the request's timeline, from and to its current status. Must
+    run inside the caller's transaction, after :func:`request_lock`."""
+    RequestEvent.objects.create(
+        request=request, from_status=request.status, to_status=request.status, actor=actor, **reason.as_fields()
+    )
+
+
+def request_set_dispatch_mode(*, request: ServiceRequest, mode: str, actor: User | None, reason: Reason) -> None:
+    """Switch how ``request`` finds its volunteers (the matching queue decides what follows), with
+    an event. Must run inside the caller's transaction, after :func:`request_lock`."""
+    ServiceRequest.objects.filter(id=request.id).update(dispatch_mode=mode)
+    request.dispatch_mode = mode
+    request_note(request=request, actor=actor, reason=reason)
 
 
 def staff_ids_for(request: ServiceRequest) -> list[int]:
@@ -264,7 +281,10 @@ def request_return_to_queue(*, request: ServiceRequest, reason: Reason) -> bool:
         transition(request=request, to_status=Status.QUEUED, actor=None, reason=reason, expected_status=Status.OFFERED)
     except Conflict:
         return False
-    tell_staff(request, Kind.RETURNED_TO_QUEUE)
+    # The matching queue takes a request of the other modes on at once (the job written by
+    # ``transition``) and tells staff itself if it must give up.
+    if request.dispatch_mode == DispatchMode.DIRECTED:
+        tell_staff(request, Kind.RETURNED_TO_QUEUE)
     return True
 
 
