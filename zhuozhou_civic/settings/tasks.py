@@ -35,6 +35,7 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "expire-offers": {"task": "dispatch.expire_offers", "schedule": 30.0},
+    "sweep-matching-queue": {"task": "matching.sweep", "schedule": 30.0},
     "escalate-overdue-requests": {"task": "service_requests.escalate_overdue", "schedule": 300.0},
     "close-unrated-requests": {"task": "service_requests.close_unrated", "schedule": 3600.0},
     "redeliver-notifications": {"task": "notifications.redeliver_pending", "schedule": 120.0},
