@@ -1,30 +1,363 @@
 """Candidates for a request, ranked with their reasons: one selector for pages, API and the queue.
 
-(Placeholder until the ranking lands: the signature is the contract.)"""
+Every hard filter and every score component is an SQL expression (annotations, ``Exists``,
+correlated ``Subquery``, ``Case``/``When``, Django's math functions), so PostgreSQL ranks 50,000
+volunteers in one query and returns only the page asked for; Python then builds the reasons for
+those rows alone, from one more query over their offers. The same code runs on the embedded
+SQLite default (Django supplies the math functions there), only slower. README "How candidates are
+ranked" explains each filter, component, weight and setting.
 
+What depends on the request (its window's slots, the age cut-off dates, its point) is worked out
+once in Python before the query; nothing is computed per volunteer outside the database."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
 
-from django.db.models import QuerySet
+from django.conf import settings
+from django.db import connection
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    DurationField,
+    Exists,
+    Expression,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import ASin, Cast, Coalesce, Cos, Extract, Greatest, Power, Radians, Sin, Sqrt
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from apps.dispatch.models import HOLDS_PLACE, Offer, OfferStatus
+from apps.organisation.models import Place
 from apps.service_requests.models import ServiceRequest
-from apps.volunteers.models import ApplicationStatus, VolunteerProfile
+from apps.volunteers.models import ALL_WEEK, ApplicationStatus, Skill, VolunteerProfile, availability_bit
+
+# --- The request's window in weekly slots ------------------------------------------------------
+
+# Where each availability slot begins, local time: 上午 06:00–12:00, 下午 12:00–18:00, 晚上 18:00
+# to 06:00 the next morning. The small hours belong to the evening before (a 02:00 Tuesday call
+# is Monday night), so a night visit always needs the evening slot, and with it the night age.
+SLOT_STARTS = (6, 12, 18)
+EVENING = 2
+_DAY_SHIFT = timedelta(hours=SLOT_STARTS[0])
+_SLOT_ENDS = (*(timedelta(hours=start - SLOT_STARTS[0]) for start in SLOT_STARTS[1:]), timedelta(hours=24))
+
+EARTH_RADIUS_KM = 6371.0088
+# Offers the volunteer kept (accepted and did not give back), released (accepted, then could not
+# go: Art. 22), and answered one way or another (expiry counts as an answer: silence is a no).
+KEPT = (OfferStatus.ACCEPTED, OfferStatus.ON_THE_WAY, OfferStatus.IN_SERVICE, OfferStatus.COMPLETED)
+ANSWERED = (*KEPT, OfferStatus.RELEASED, OfferStatus.DECLINED, OfferStatus.EXPIRED)
+GOOD_RATING = 4
 
 
 @dataclass
 class Candidate:
     volunteer: VolunteerProfile
     score: float
-    # Translated, short: "同村", "擅长助老", "近30天服务2次", "好评率98%".
+    # Translated, short: "同村", "擅长助老陪护", "近30天服务2次", "好评率98%"; joined by " · " on pages.
     reasons: list[str] = field(default_factory=list)
     distance_km: float | None = None
     components: dict[str, float] = field(default_factory=dict)
 
 
-def eligible_volunteers(*, request: ServiceRequest, extra_km: int = 0) -> QuerySet[VolunteerProfile]:
-    """Every volunteer passing the hard filters for ``request`` (unordered)."""
-    return VolunteerProfile.objects.filter(
-        status=ApplicationStatus.APPROVED, is_verified=True, is_active=True, user__is_active=True
-    ).exclude(user_id=request.requester_id)
+@dataclass(frozen=True)
+class Window:
+    """The time a request needs a volunteer, and what that asks of one."""
+
+    start: datetime
+    end: datetime
+    slots: int  # availability bits the window touches
+    exact: bool  # short window: every slot needed; long window: any one slot is enough
+    at_night: bool  # touches the evening slot: the category's night age applies
+
+
+def slot_at(moment: datetime) -> tuple[int, int, datetime]:
+    """(day 0 = Monday, slot, when the slot ends) of ``moment``, in local time."""
+    shifted = timezone.localtime(moment) - _DAY_SHIFT
+    midnight = shifted.replace(hour=0, minute=0, second=0, microsecond=0)
+    into_day = shifted - midnight
+    for slot, end in enumerate(_SLOT_ENDS):
+        if into_day < end:
+            return shifted.weekday(), slot, midnight + end + _DAY_SHIFT
+    raise AssertionError("a day has 24 hours")  # pragma: no cover
+
+
+def request_window(request: ServiceRequest, *, now: datetime) -> Window:
+    """The request's window; without a start it begins now ("尽快"), without an end it lasts
+    MATCHING_ASAP_HOURS from its start. A window already under way counts from now."""
+    asap = timedelta(hours=settings.MATCHING_ASAP_HOURS)
+    start = request.window_start or now
+    end = request.window_end if request.window_end and request.window_end > start else start + asap
+    if start < now < end:
+        start = now
+    if end - start >= timedelta(days=7):
+        slots, at_night = ALL_WEEK, True
+    else:
+        slots, at_night, moment = 0, False, start
+        while moment < end:
+            day, slot, moment = slot_at(moment)
+            slots |= availability_bit(day, slot)
+            at_night = at_night or slot == EVENING
+    exact = end - start <= timedelta(hours=settings.MATCHING_EXACT_WINDOW_HOURS)
+    return Window(start=start, end=end, slots=slots, exact=exact, at_night=at_night)
+
+
+def born_by(day: date, years: int) -> date:
+    """The latest birth date of someone at least ``years`` old on ``day`` (29 February → 28th)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
+# --- Points and distance -----------------------------------------------------------------------
+
+
+def _place_point(place: Place | None) -> tuple[float, float] | None:
+    if place is None or place.latitude is None or place.longitude is None:
+        return None
+    return float(place.latitude), float(place.longitude)
+
+
+def request_point(request: ServiceRequest) -> tuple[float, float] | None:
+    """Where the service is: the request's own coordinates, else its village's, else its township's."""
+    if request.latitude is not None and request.longitude is not None:
+        return float(request.latitude), float(request.longitude)
+    return _place_point(request.village) or _place_point(request.township)
+
+
+def haversine_km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    lat1, lng1, lat2, lng2 = map(math.radians, (*a, *b))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lng2 - lng1) / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(h))
+
+
+def _home(axis: str) -> Coalesce:
+    """The volunteer's home village's coordinate, else their township's (villages often have none)."""
+    village, township = Cast(f"home_village__{axis}", FloatField()), Cast(f"home_township__{axis}", FloatField())
+    return Coalesce(village, township, output_field=FloatField())
+
+
+def _distance_km(point: tuple[float, float] | None) -> Expression:
+    """Haversine distance in km from the volunteer's home point to ``point``, in SQL; NULL when
+    either point is unknown."""
+    if point is None:
+        return Value(None, output_field=FloatField())
+    lat0, lng0 = math.radians(point[0]), math.radians(point[1])
+    lat, lng = Radians(_home("latitude")), Radians(_home("longitude"))
+    h = Power(Sin((lat - Value(lat0)) / Value(2.0)), 2) + Value(math.cos(lat0)) * Cos(lat) * Power(
+        Sin((lng - Value(lng0)) / Value(2.0)), 2
+    )
+    return ExpressionWrapper(Value(2 * EARTH_RADIUS_KM) * ASin(Sqrt(h)), output_field=FloatField())
+
+
+# --- Hard filters ------------------------------------------------------------------------------
+
+
+def _skill_q(codes: Iterable[str]) -> Q | None:
+    """The volunteer lists one of ``codes``. jsonb containment (``@>``) on PostgreSQL; SQLite has
+    no JSON containment, so there the stored text is searched for the quoted code."""
+    query: Q | None = None
+    for code in codes:
+        one = Q(skills__contains=[code]) if connection.vendor == "postgresql" else Q(skills__icontains=f'"{code}"')
+        query = one if query is None else query | one
+    return query
+
+
+def _serves(category_id: int) -> Exists:
+    through = VolunteerProfile.categories.through
+    return Exists(through.objects.filter(volunteerprofile_id=OuterRef("pk"), servicecategory_id=category_id))
+
+
+def _overlapping(window: Window, *, now: datetime) -> Q:
+    """Offers whose request's window overlaps ``window``; a window without a start begins now,
+    one without an end lasts MATCHING_ASAP_HOURS from its start."""
+    asap = timedelta(hours=settings.MATCHING_ASAP_HOURS)
+    begins_before = Q(request__window_start__lt=window.end)
+    if now < window.end:
+        begins_before |= Q(request__window_start__isnull=True)
+    ends_after = Q(request__window_end__gt=window.start) | Q(
+        request__window_end__isnull=True, request__window_start__gt=window.start - asap
+    )
+    if now + asap > window.start:
+        ends_after |= Q(request__window_end__isnull=True, request__window_start__isnull=True)
+    return begins_before & ends_after
+
+
+def _open_tasks() -> Subquery:
+    held = Offer.objects.filter(volunteer=OuterRef("pk"), status__in=HOLDS_PLACE).order_by()
+    return Subquery(held.values("volunteer").annotate(n=Count("id")).values("n")[:1])
+
+
+def eligible_volunteers(
+    *, request: ServiceRequest, extra_km: int = 0, now: datetime | None = None
+) -> QuerySet[VolunteerProfile]:
+    """Every volunteer passing the hard filters for ``request`` (unordered), annotated with
+    ``distance_km`` (NULL when a point is unknown). ``extra_km`` widens every service radius."""
+    now = now or timezone.now()
+    window = request_window(request, now=now)
+    category = request.category
+    point = request_point(request)
+
+    min_age = max(category.min_age, category.night_min_age) if window.at_night else category.min_age
+    old_enough = Q(birth_date__lte=born_by(timezone.localtime(window.start).date(), min_age))
+    if min_age <= settings.MATCHING_UNKNOWN_BIRTH_DATE_AGE:
+        old_enough |= Q(birth_date__isnull=True)
+
+    fits = Q(_serves(category.id))
+    skill_q = _skill_q(category.skills or [])
+    if skill_q is not None:
+        fits |= skill_q
+
+    reach = Q(home_village_id=request.village_id) | Q(home_township_id=request.township_id)
+    if point is not None:
+        reach |= Q(distance_km__lte=F("service_radius_km") + Value(float(extra_km)))
+
+    busy = Offer.objects.filter(volunteer=OuterRef("pk"), status__in=HOLDS_PLACE).exclude(request_id=request.id)
+    already = Offer.objects.filter(request_id=request.id, volunteer=OuterRef("pk")).exclude(
+        status=OfferStatus.WITHDRAWN
+    )
+    free = F("availability").bitand(window.slots)
+    return (
+        VolunteerProfile.objects.filter(
+            status=ApplicationStatus.APPROVED, is_verified=True, is_active=True, user__is_active=True
+        )
+        .exclude(user_id=request.requester_id)
+        .annotate(distance_km=_distance_km(point))
+        .alias(free_slots=free, open_tasks=Coalesce(_open_tasks(), 0))
+        .filter(fits, old_enough, reach)
+        .filter(Q(free_slots=window.slots) if window.exact else Q(free_slots__gt=0))
+        .filter(open_tasks__lt=settings.MATCHING_OPEN_TASK_CAP)
+        .filter(~Exists(busy.filter(_overlapping(window, now=now))), ~Exists(already))
+    )
+
+
+def volunteer_is_eligible(
+    *, request: ServiceRequest, volunteer: VolunteerProfile, extra_km: int = 0, now: datetime | None = None
+) -> bool:
+    """Whether ``volunteer`` passes every hard filter for ``request`` (one query)."""
+    return eligible_volunteers(request=request, extra_km=extra_km, now=now).filter(pk=volunteer.pk).exists()
+
+
+def eligible_requests_for(
+    volunteer: VolunteerProfile, requests_qs: QuerySet[ServiceRequest], *, now: datetime | None = None
+) -> list[ServiceRequest]:
+    """The requests of ``requests_qs`` that ``volunteer`` passes every hard filter for (broadcast:
+    the open tasks a volunteer may take). One query per request, so pass a bounded set (the open
+    broadcast requests around the volunteer), not every request in the city."""
+    now = now or timezone.now()
+    requests = requests_qs.select_related("category", "village", "township")
+    return [r for r in requests if volunteer_is_eligible(request=r, volunteer=volunteer, now=now)]
+
+
+# --- Score -------------------------------------------------------------------------------------
+
+
+def _float(expression: Any) -> Cast:
+    return Cast(expression, FloatField())
+
+
+def _minutes(later: str, earlier: str) -> Expression:
+    """Minutes between two datetime columns: EXTRACT(EPOCH …) of the interval on PostgreSQL; SQLite
+    stores durations as microseconds."""
+    gap = ExpressionWrapper(F(later) - F(earlier), output_field=DurationField())
+    if connection.features.has_native_duration_field:
+        return ExpressionWrapper(Extract(gap, "epoch") / Value(60.0), output_field=FloatField())
+    return ExpressionWrapper(_float(gap) / Value(60_000_000.0), output_field=FloatField())
+
+
+def _per_volunteer(offers: QuerySet[Offer], value: Any, *, default: float) -> Coalesce:
+    """``value`` aggregated over the volunteer's ``offers``, in a correlated subquery; ``default``
+    for a volunteer with none."""
+    rows = offers.filter(volunteer=OuterRef("pk")).order_by().values("volunteer")
+    return Coalesce(
+        Subquery(rows.annotate(value=value).values("value")[:1], output_field=FloatField()),
+        Value(default),
+        output_field=FloatField(),
+    )
+
+
+def _components(request: ServiceRequest, *, now: datetime) -> dict[str, Any]:
+    """Each score component as an SQL expression in [0, 1] (README "How candidates are ranked")."""
+    s = settings
+    history = Offer.objects.filter(created_at__gte=now - timedelta(days=s.MATCHING_HISTORY_DAYS))
+    recent = Offer.objects.filter(created_at__gte=now - timedelta(days=s.MATCHING_FAIRNESS_DAYS), status__in=KEPT)
+    rated = Offer.objects.filter(status=OfferStatus.COMPLETED, request__rating__isnull=False)
+    prior_offers, prior_ratings = float(s.MATCHING_PRIOR_OFFERS), float(s.MATCHING_PRIOR_RATINGS)
+    prior_kept = prior_offers * s.MATCHING_PRIOR_ACCEPT_RATE
+    half_km, half_minutes = float(s.MATCHING_DISTANCE_HALF_KM), float(s.MATCHING_RESPONSE_HALF_MINUTES)
+
+    skill_q = _skill_q(request.category.skills or [])
+    both = Q(_serves(request.category_id)) & skill_q if skill_q is not None else None
+    kept = _float(Count("id", filter=Q(status__in=KEPT)))
+    released = _float(Count("id", filter=Q(status=OfferStatus.RELEASED)))
+    answered = _float(Count("id", filter=Q(status__in=ANSWERED)))
+    return {
+        "distance": Case(
+            When(home_village_id=request.village_id, then=Value(1.0)),
+            When(home_township_id=request.township_id, then=Value(float(s.MATCHING_SAME_TOWNSHIP_SCORE))),
+            When(
+                distance_km__isnull=False,
+                then=Value(s.MATCHING_CITY_SCORE * half_km) / (Value(half_km) + F("distance_km")),
+            ),
+            default=Value(0.0),
+            output_field=FloatField(),
+        ),
+        "skill": Case(
+            *([When(both, then=Value(1.0))] if both is not None else []),
+            default=Value(float(s.MATCHING_SKILL_ONLY_ONE_SCORE)),
+            output_field=FloatField(),
+        ),
+        # (kept − released + prior) / (answered + prior offers): a release costs more than a decline.
+        "reliability": _per_volunteer(
+            history,
+            Greatest((kept - released + Value(prior_kept)) / (answered + Value(prior_offers)), Value(0.0)),
+            default=s.MATCHING_PRIOR_ACCEPT_RATE,
+        ),
+        # Bayesian average of the ratings of requests they completed, 1★ → 0, 5★ → 1.
+        "rating": _per_volunteer(
+            rated,
+            (
+                (_float(Sum("request__rating__score")) + Value(prior_ratings * s.MATCHING_PRIOR_RATING))
+                / (_float(Count("id")) + Value(prior_ratings))
+                - Value(1.0)
+            )
+            / Value(4.0),
+            default=(s.MATCHING_PRIOR_RATING - 1) / 4,
+        ),
+        "fairness": _per_volunteer(
+            recent,
+            Value(1.0)
+            / (
+                Value(1.0)
+                + _float(Count("id")) / Value(float(s.MATCHING_FAIRNESS_TASKS))
+                + _float(Coalesce(Sum("hours"), Value(0), output_field=FloatField()))
+                / Value(float(s.MATCHING_FAIRNESS_HOURS))
+            ),
+            default=1.0,
+        ),
+        "response": _per_volunteer(
+            history.filter(responded_at__isnull=False),
+            Value(half_minutes) / (Value(half_minutes) + Avg(_minutes("responded_at", "created_at"))),
+            default=s.MATCHING_RESPONSE_PRIOR,
+        ),
+    }
 
 
 def rank_candidates(
@@ -35,11 +368,120 @@ def rank_candidates(
     extra_km: int = 0,
     search: str = "",
     volunteer_ids: list[int] | None = None,
+    restrict_to: QuerySet[VolunteerProfile] | None = None,
+    township_id: int | None = None,
+    village_id: int | None = None,
+    now: datetime | None = None,
 ) -> list[Candidate]:
     """The best ``limit`` candidates after ``offset``, best first, each with its reasons.
     ``extra_km`` widens the reach; ``search`` matches number or name; ``volunteer_ids`` restricts
-    the ranking to these volunteers (a team's members, one volunteer's eligibility)."""
-    qs = eligible_volunteers(request=request, extra_km=extra_km).select_related("user")
+    the ranking to these volunteers (a team's members, one volunteer's eligibility);
+    ``restrict_to`` to the volunteers a staff member may see; ``township_id``/``village_id`` to
+    volunteers living there. Two queries (three with reasons to build), whatever the city's size."""
+    now = now or timezone.now()
+    qs = eligible_volunteers(request=request, extra_km=extra_km, now=now)
     if volunteer_ids is not None:
         qs = qs.filter(id__in=volunteer_ids)
-    return [Candidate(volunteer=v, score=0.0) for v in qs.order_by("id")[offset : offset + limit]]
+    if restrict_to is not None:
+        qs = qs.filter(id__in=restrict_to.values("id"))
+    if township_id is not None:
+        qs = qs.filter(home_township_id=township_id)
+    if village_id is not None:
+        qs = qs.filter(home_village_id=village_id)
+    if search := search.strip():
+        qs = qs.filter(Q(volunteer_number__icontains=search) | Q(user__name__icontains=search))
+
+    components = _components(request, now=now)
+    weights = settings.MATCHING_WEIGHTS
+    score = sum((Value(float(weights[name])) * F(f"c_{name}") for name in components), start=Value(0.0))
+    ranked = (
+        qs.annotate(**{f"c_{name}": expression for name, expression in components.items()})
+        .annotate(score=ExpressionWrapper(score, output_field=FloatField()))
+        .select_related("user", "home_township", "home_village")
+        .order_by("-score", "id")[offset : offset + limit]
+    )
+    volunteers = list(ranked)
+    if not volunteers:
+        return []
+    stats = _history_of([v.id for v in volunteers], now=now)
+    return [
+        Candidate(
+            volunteer=v,
+            score=round(v.score, 2),
+            reasons=reasons_for(request=request, volunteer=v, stats=stats.get(v.id, {})),
+            distance_km=v.distance_km,  # type: ignore[attr-defined]
+            components={name: round(getattr(v, f"c_{name}"), 3) for name in components},
+        )
+        for v in volunteers
+    ]
+
+
+# --- Reasons -----------------------------------------------------------------------------------
+
+
+def _history_of(volunteer_ids: list[int], *, now: datetime) -> dict[int, dict[str, Any]]:
+    """What the reasons quote, for the volunteers on the page only: one grouped query."""
+    s = settings
+    in_history = Q(created_at__gte=now - timedelta(days=s.MATCHING_HISTORY_DAYS))
+    rows = (
+        Offer.objects.filter(volunteer_id__in=volunteer_ids)
+        .order_by()
+        .values("volunteer_id")
+        .annotate(
+            answered=Count("id", filter=in_history & Q(status__in=ANSWERED)),
+            taken=Count("id", filter=in_history & Q(status__in=(*KEPT, OfferStatus.RELEASED))),
+            released=Count("id", filter=in_history & Q(status=OfferStatus.RELEASED)),
+            responses=Count("id", filter=in_history & Q(responded_at__isnull=False)),
+            response_minutes=Avg(
+                _minutes("responded_at", "created_at"), filter=in_history & Q(responded_at__isnull=False)
+            ),
+            tasks=Count(
+                "id",
+                filter=Q(created_at__gte=now - timedelta(days=s.MATCHING_FAIRNESS_DAYS), status__in=KEPT),
+            ),
+            ratings=Count("request__rating", filter=Q(status=OfferStatus.COMPLETED)),
+            good=Count(
+                "request__rating", filter=Q(status=OfferStatus.COMPLETED, request__rating__score__gte=GOOD_RATING)
+            ),
+        )
+    )
+    return {row["volunteer_id"]: dict(row) for row in rows}
+
+
+def reasons_for(*, request: ServiceRequest, volunteer: VolunteerProfile, stats: dict[str, Any]) -> list[str]:
+    """Short translated phrases saying why ``volunteer`` ranks where they do for ``request``:
+    where they live, their skill, recent load, rating, accept rate, speed, releases."""
+    s = settings
+    reasons: list[str] = []
+    distance = getattr(volunteer, "distance_km", None)
+    if volunteer.home_village_id is not None and volunteer.home_village_id == request.village_id:
+        reasons.append(_("同村"))
+    elif volunteer.home_township_id == request.township_id:
+        reasons.append(_("同乡镇"))
+    elif distance is not None:
+        reasons.append(_("距离%(km)s公里") % {"km": f"{distance:.1f}"})
+    skills = set(volunteer.skills or [])
+    for code in request.category.skills or []:
+        if code in skills and code in Skill.values:
+            reasons.append(_("擅长%(skill)s") % {"skill": Skill(code).label})
+            break
+    tasks = stats.get("tasks", 0)
+    days = s.MATCHING_FAIRNESS_DAYS
+    if tasks:
+        served = ngettext("近%(days)d天服务%(count)d次", "近%(days)d天服务%(count)d次", tasks)
+        reasons.append(served % {"days": days, "count": tasks})
+    else:
+        reasons.append(_("近%(days)d天未服务") % {"days": days})
+    minimum = s.MATCHING_REASON_MIN_HISTORY
+    if stats.get("ratings", 0) >= minimum:
+        reasons.append(_("好评率%(percent)d%%") % {"percent": round(100 * stats["good"] / stats["ratings"])})
+    if stats.get("answered", 0) >= minimum:
+        reasons.append(_("接单率%(percent)d%%") % {"percent": round(100 * stats["taken"] / stats["answered"])})
+    if stats.get("responses", 0) >= minimum and stats["response_minutes"] <= s.MATCHING_FAST_RESPONSE_MINUTES:
+        reasons.append(_("响应快"))
+    if released := stats.get("released", 0):
+        reasons.append(
+            ngettext("近%(days)d天无法前往%(count)d次", "近%(days)d天无法前往%(count)d次", released)
+            % {"days": s.MATCHING_HISTORY_DAYS, "count": released}
+        )
+    return reasons
