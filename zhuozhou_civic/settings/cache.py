@@ -4,8 +4,8 @@ Every process (each web worker, on every server) must see the same counters, so 
 never per-process memory:
 
 * ``CACHE_URL`` (or else ``REDIS_URL``) ``redis://…``/``rediss://…`` — Redis, through Django's
-  built-in backend. Give the cache its own database number in ``CACHE_URL`` where the broker
-  shares the server.
+  built-in backend made to answer as a miss during an outage (``apps.core.cache``). Give the cache
+  its own database number in ``CACHE_URL`` where the broker shares the server.
 * ``CACHE_URL=db://`` (``db://<table>`` to name the table) — a table in the main database,
   created by ``manage.py createcachetable`` (``make run`` runs it after ``migrate``).
 * neither — the embedded default: files under the data directory, shared by every process on
@@ -24,10 +24,12 @@ _cache_url = urlparse(CACHE_URL)
 if _cache_url.scheme in {"redis", "rediss"}:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's Redis cache, answering as a miss while Redis is stopped or frozen (apps/core/cache.py):
+            # a call gives up after these timeouts, and the process leaves Redis alone for a few
+            # seconds, so an outage never fails or holds up a request; the counters fail open meanwhile.
+            "BACKEND": "apps.core.cache.ResilientRedisCache",
             "LOCATION": CACHE_URL,
-            # A Redis outage refuses log-ins quickly instead of hanging the web workers.
-            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+            "OPTIONS": {"socket_connect_timeout": 0.3, "socket_timeout": 0.3},
         }
     }
 elif _cache_url.scheme == "db":

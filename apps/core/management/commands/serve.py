@@ -2,7 +2,10 @@ import importlib.util
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
 
@@ -15,6 +18,14 @@ from django.core.management.base import BaseCommand
 # Docker image and Docker Compose; only the address is given here.
 GUNICORN_CONFIG = settings.BASE_DIR / "gunicorn.conf.py"
 
+# A worker or beat that exits is started again after a pause that doubles from the first to the
+# last value below with each exit in a row; one that then stays up this long starts the next
+# count from the first value again.
+RESTART_DELAY_FIRST = 1.0
+RESTART_DELAY_MAX = 10.0
+RESTART_STABLE_AFTER = 60.0
+POLL_INTERVAL = 0.25
+
 
 def gunicorn_command(addrport: str) -> list[str]:
     """The production web server: gunicorn with the shared configuration, on ``addrport``."""
@@ -23,6 +34,96 @@ def gunicorn_command(addrport: str) -> list[str]:
 
 def gunicorn_available() -> bool:
     return sys.platform.startswith("linux") and importlib.util.find_spec("gunicorn") is not None
+
+
+def next_restart_delay(previous: float | None, *, ran_for: float) -> float:
+    """The pause before starting a child again that exited after running ``ran_for`` seconds,
+    ``previous`` being the pause before its current run (None for its first run)."""
+    if previous is None or ran_for >= RESTART_STABLE_AFTER:
+        return RESTART_DELAY_FIRST
+    return min(previous * 2, RESTART_DELAY_MAX)
+
+
+@dataclass
+class Child:
+    """One process of the platform. ``restart``: started again when it exits; otherwise its exit
+    stops the platform."""
+
+    name: str
+    command: list[str]
+    restart: bool
+    process: subprocess.Popen[bytes] | None = None
+    started_at: float = 0.0
+    delay: float | None = None  # the pause before the current run; None before the first restart
+    due_at: float | None = None  # when a child that exited is started again
+    restarts: int = 0
+
+
+class PlatformDown(Exception):
+    """A child whose exit cannot be repaired by starting it again (the web server) exited."""
+
+
+@dataclass
+class Supervisor:
+    """Starts the children and keeps them running: each call of :meth:`check` restarts a worker or
+    beat that exited (after its back-off pause) and raises :class:`PlatformDown` when a child
+    without restart exited. ``log`` receives one line per exit and per restart."""
+
+    children: list[Child]
+    log: Callable[[str], None]
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    stopping: bool = False
+
+    def start(self) -> None:
+        for child in self.children:
+            self._spawn(child)
+
+    def _spawn(self, child: Child) -> None:
+        child.process = subprocess.Popen(child.command)
+        child.started_at = time.monotonic()
+        child.due_at = None
+
+    def check(self) -> None:
+        with self.lock:
+            if self.stopping:
+                return
+            now = time.monotonic()
+            for child in self.children:
+                if child.process is None:
+                    continue
+                if child.due_at is not None:
+                    if now >= child.due_at:
+                        self._spawn(child)
+                        child.restarts += 1
+                        self.log(f"{child.name} restarted (pid {child.process.pid}, restart {child.restarts})")
+                    continue
+                code = child.process.poll()
+                if code is None:
+                    continue
+                if not child.restart:
+                    raise PlatformDown(f"{child.name} exited ({code}); stopping the rest")
+                ran_for = now - child.started_at
+                child.delay = next_restart_delay(child.delay, ran_for=ran_for)
+                child.due_at = now + child.delay
+                self.log(
+                    f"{child.name} (pid {child.process.pid}) exited ({code}) after {ran_for:.1f} s; "
+                    f"starting it again in {child.delay:g} s"
+                )
+
+    def stop(self, timeout: float = 15) -> None:
+        """SIGTERM to every running child, SIGKILL to those still running after ``timeout`` seconds."""
+        with self.lock:
+            self.stopping = True
+        running = [c.process for c in self.children if c.process is not None and c.process.poll() is None]
+        for process in running:
+            process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for process in running:
+            try:
+                process.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 class _Stop(Exception):
@@ -36,7 +137,9 @@ def _raise_stop(signum: int, frame: FrameType | None) -> None:
 class Command(BaseCommand):
     help = (
         "Run the whole platform in one terminal: web server (gunicorn; Django's development server "
-        "with DJANGO_DEBUG=1 or where gunicorn cannot run), Celery worker and Celery beat."
+        "with DJANGO_DEBUG=1 or where gunicorn cannot run), Celery worker and Celery beat. A worker "
+        "or beat that exits is started again (after 1 s, doubling up to 10 s while it keeps exiting); "
+        "the web server exiting stops the platform."
     )
 
     def add_arguments(self, parser: Any) -> None:
@@ -52,48 +155,58 @@ class Command(BaseCommand):
         beat = [*celery, "beat", "--loglevel=INFO", "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME]
         use_gunicorn = not settings.DEBUG and gunicorn_available()
 
+        # The worker and beat hold no state of their own (the work is in database rows), so one that
+        # dies is simply started again. Gunicorn's master already replaces a web worker that dies;
+        # the master itself exiting means the address is taken or the configuration is wrong, which
+        # starting it again would not mend: then the platform stops, and says why.
+        children = [Child("celery worker", worker, restart=True), Child("celery beat", beat, restart=True)]
+        if use_gunicorn:
+            children.append(Child("gunicorn", gunicorn_command(addrport), restart=False))
+        supervisor = Supervisor(children, log=self._log)
+
         # Ctrl+C and SIGTERM end this process through the finally below, which stops the children.
         # SIGINT is handled explicitly: a shell that starts us in the background leaves it ignored.
         signal.signal(signal.SIGTERM, _raise_stop)
         signal.signal(signal.SIGINT, _raise_stop)
-        children: dict[str, subprocess.Popen[bytes]] = {}
+        watcher: threading.Thread | None = None
         try:
-            children["celery worker"] = subprocess.Popen(worker)
-            children["celery beat"] = subprocess.Popen(beat)
-            if use_gunicorn:
-                children["gunicorn"] = subprocess.Popen(gunicorn_command(addrport))
+            supervisor.start()
             self.stdout.write(self.style.SUCCESS(f"涿州i志愿 running at http://{addrport}/  (Ctrl+C to stop)"))
+            self.stdout.flush()
             if use_gunicorn:
-                self._watch(children)
+                self._watch(supervisor)
             else:
+                # The development server keeps the main thread; the worker and beat are watched beside it.
+                watcher = threading.Thread(target=self._watch_quietly, args=(supervisor,), daemon=True)
+                watcher.start()
                 call_command("runserver", addrport, use_reloader=False)
         except _Stop:
             pass
+        except PlatformDown as down:
+            self._log(str(down))
+            raise SystemExit(1) from None
         finally:
             # Stopping is not interrupted; a second Ctrl+C still reaches the children from the terminal.
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
             signal.signal(signal.SIGINT, signal.SIG_IGN)
-            self._stop(children)
+            supervisor.stop()
+            if watcher is not None:
+                watcher.join(timeout=5)
 
-    def _watch(self, children: dict[str, subprocess.Popen[bytes]]) -> None:
-        """Return only by exception: when any child exits, a platform missing its web server, worker
-        or beat is down, so the rest are stopped too."""
-        while True:
-            for name, child in children.items():
-                code = child.poll()
-                if code is not None:
-                    self.stderr.write(f"{name} exited ({code}); stopping the rest")
-                    raise SystemExit(1)
-            time.sleep(0.5)
+    def _log(self, line: str) -> None:
+        self.stderr.write(f"[serve {time.strftime('%Y-%m-%d %H:%M:%S')}] {line}")
+        self.stderr.flush()
 
     @staticmethod
-    def _stop(children: dict[str, subprocess.Popen[bytes]]) -> None:
-        for child in children.values():
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-        for child in children.values():
-            try:
-                child.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
+    def _watch(supervisor: Supervisor) -> None:
+        """Return only by exception: :class:`PlatformDown` when the web server exits."""
+        while True:
+            supervisor.check()
+            time.sleep(POLL_INTERVAL)
+
+    @staticmethod
+    def _watch_quietly(supervisor: Supervisor) -> None:
+        # Beside the development server every child restarts, so this never raises PlatformDown.
+        while not supervisor.stopping:
+            supervisor.check()
+            time.sleep(POLL_INTERVAL)
