@@ -3,11 +3,15 @@ import os
 from celery import Celery
 from celery.signals import beat_init, worker_init
 
+from apps.jobs.worker import WorkerHeartbeatStep
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zhuozhou_civic.settings")
 
 app = Celery("zhuozhou_civic")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Every worker writes its heartbeat to the database (the queue's health view reads it).
+app.steps["worker"].add(WorkerHeartbeatStep)
 
 
 def _refuse_to_start_without_a_secret(**kwargs: object) -> None:

@@ -1,38 +1,27 @@
-"""The one way to enqueue a Celery task: after the surrounding transaction commits."""
+"""The one place that publishes a Celery message: the job queue's relay, in a worker.
 
-import logging
+Nothing else sends to the broker. Work to do is a row in the job table written in the caller's
+transaction (``apps.jobs.services.job_enqueue``); the relay hands due rows to Celery through
+:func:`task_publish`, so a web request never waits on, or fails with, the broker."""
+
 from typing import Any
 
 from celery import Task, current_app
-from django.db import transaction
-
-logger = logging.getLogger(__name__)
 
 
 def _registered(name: str) -> Task:
-    """The task called ``name``. A process that never imported the apps' ``tasks`` modules (the web
-    process) has them discovered first: Celery's autodiscovery runs only when modules are imported."""
+    """The task called ``name``. A process that never imported the apps' ``tasks`` modules has
+    them discovered first: Celery's autodiscovery runs only when modules are imported."""
     if name not in current_app.tasks:
         current_app.loader.import_default_modules()
     task: Task = current_app.tasks[name]
     return task
 
 
-def enqueue_on_commit(task: Task | str, *args: Any) -> None:
-    """Publish ``task(*args)`` once the current transaction commits (at once outside one).
+def task_publish(name: str, *args: Any, **options: Any) -> None:
+    """Publish ``name(*args)`` now (``options`` as for ``apply_async``: ``time_limit``, ...).
 
-    ``task`` may be given by its registered name, so a module that enqueues need not import the
-    module that defines the task (which usually imports it back).
-
-    Arguments must be ids or other JSON values. If the broker is unreachable the publish is
-    logged and dropped: every task has a periodic sweep that finds its work in the database.
-    """
-
-    def publish() -> None:
-        resolved = _registered(task) if isinstance(task, str) else task
-        try:
-            resolved.apply_async(args=args)
-        except Exception:  # the broker is down; the beat sweep will redo this from the database
-            logger.warning("could not publish %s%r; the periodic sweep will retry", resolved.name, args, exc_info=True)
-
-    transaction.on_commit(publish, robust=True)
+    Raises what the broker raises (after the short publish retry policy of the settings): the
+    caller, the relay, puts the row back so that the next tick publishes it again. Never call it
+    inside a database transaction or from a web request."""
+    _registered(name).apply_async(args=args, **options)

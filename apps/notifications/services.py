@@ -1,6 +1,5 @@
 """Creating and delivering notifications. Called by every other app; calls none of them."""
 
-import logging
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import Any
@@ -8,18 +7,19 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone, translation
 
-from apps.core.tasks_util import enqueue_on_commit
+from apps.jobs.services import jobs_enqueue_new
 
 from .messages import render
 from .models import EmailStatus, Notification
 
-logger = logging.getLogger(__name__)
-MAX_EMAIL_ATTEMPTS = 5
 # By name: tasks.py imports this module, so this module does not import tasks.py.
 DELIVER_EMAIL_TASK = "notifications.deliver_email"
+# The deliver task's hard time limit (tasks.py): a send claimed longer ago than this was killed
+# with its worker, so the e-mail may be claimed again (its job's lease, longer still, ran out).
+EMAIL_SEND_TIME_LIMIT = 20
 
 
 def notify(
@@ -31,8 +31,8 @@ def notify(
     link: str = "",
     links: Mapping[int, str] | None = None,
 ) -> list[Notification]:
-    """Write one in-app notification per recipient, in the caller's transaction, and enqueue
-    the e-mail of those who gave an address for after the commit. ``link`` is the page the
+    """Write one in-app notification per recipient, and a ``notifications.deliver_email`` job
+    for each of those who gave an e-mail address, all in the caller's transaction. ``link`` is the page the
     notification opens for ``recipient_ids`` (the caller knows which page is theirs); ``links``
     gives recipients whose page differs theirs, in the same two queries."""
     targets = {uid: link for uid in recipient_ids} | dict(links or {})
@@ -54,21 +54,25 @@ def notify(
             for uid in ids
         ]
     )
-    for row in rows:
-        if row.email_status == EmailStatus.PENDING:
-            enqueue_on_commit(DELIVER_EMAIL_TASK, row.id)
+    jobs_enqueue_new(DELIVER_EMAIL_TASK, [row.id for row in rows if row.email_status == EmailStatus.PENDING])
     return rows
 
 
 def notification_deliver_email(*, notification_id: int) -> bool:
-    """Send a notification's e-mail once. Claims the row with a conditional UPDATE first, so
-    a redelivered task or a second worker does nothing. Returns True if this call sent it.
-    Runs outside any transaction: the mail server is network I/O."""
-    claimed = Notification.objects.filter(
-        id=notification_id,
-        email_status__in=[EmailStatus.PENDING, EmailStatus.FAILED],
-        email_attempts__lt=MAX_EMAIL_ATTEMPTS,
-    ).update(email_status=EmailStatus.SENDING, email_attempts=F("email_attempts") + 1, email_claimed_at=timezone.now())
+    """Send a notification's e-mail once; run by its job (``notifications.deliver_email``).
+
+    Claims the row with a conditional UPDATE first (pending, failed, or left sending by a run
+    killed more than ``EMAIL_SEND_TIME_LIMIT`` ago), so a duplicate run does nothing. Returns
+    True if this call sent it, False if there was nothing to send. If the mail server refuses
+    or cannot be reached, the row is marked failed and the error is raised: the job queue
+    retries it with backoff. Runs outside any transaction: the mail server is network I/O."""
+    now = timezone.now()
+    claimable = Q(email_status__in=[EmailStatus.PENDING, EmailStatus.FAILED]) | Q(
+        email_status=EmailStatus.SENDING, email_claimed_at__lt=now - timedelta(seconds=EMAIL_SEND_TIME_LIMIT)
+    )
+    claimed = Notification.objects.filter(claimable, id=notification_id).update(
+        email_status=EmailStatus.SENDING, email_attempts=F("email_attempts") + 1, email_claimed_at=now
+    )
     if not claimed:
         return False
     notification = Notification.objects.select_related("recipient").get(id=notification_id)
@@ -82,34 +86,14 @@ def notification_deliver_email(*, notification_id: int) -> bool:
             recipient_list=[notification.recipient.email],
         )
     except Exception:
-        logger.warning("e-mail for notification %s failed", notification_id, exc_info=True)
-        Notification.objects.filter(id=notification_id, email_status=EmailStatus.SENDING).update(
+        Notification.objects.filter(id=notification_id, email_status=EmailStatus.SENDING, email_claimed_at=now).update(
             email_status=EmailStatus.FAILED
         )
-        return False
-    Notification.objects.filter(id=notification_id, email_status=EmailStatus.SENDING).update(
+        raise
+    Notification.objects.filter(id=notification_id, email_status=EmailStatus.SENDING, email_claimed_at=now).update(
         email_status=EmailStatus.SENT, email_sent_at=timezone.now()
     )
     return True
-
-
-def notifications_redeliver_pending() -> int:
-    """Re-enqueue e-mails a lost message left behind (pending, failed, or stuck sending)."""
-    cutoff = timezone.now() - timedelta(seconds=settings.NOTIFICATION_REDELIVER_AFTER_SECONDS)
-    # A row stuck in "sending" belongs to a worker that died mid-send; hand it back.
-    Notification.objects.filter(email_status=EmailStatus.SENDING, email_claimed_at__lt=cutoff).update(
-        email_status=EmailStatus.FAILED
-    )
-    ids = list(
-        Notification.objects.filter(
-            email_status__in=[EmailStatus.PENDING, EmailStatus.FAILED],
-            email_attempts__lt=MAX_EMAIL_ATTEMPTS,
-            created_at__lt=cutoff,
-        ).values_list("id", flat=True)[:500]
-    )
-    for notification_id in ids:
-        enqueue_on_commit(DELIVER_EMAIL_TASK, notification_id)
-    return len(ids)
 
 
 def notification_mark_read(*, notification: Notification) -> None:

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from apps.accounts.areas import area_of
 from apps.accounts.models import User
 from apps.core.errors import DomainError
-from apps.core.tasks_util import enqueue_on_commit
+from apps.jobs.services import job_enqueue
 from apps.notifications.models import Kind
 from apps.notifications.services import notify
 from apps.volunteers.models import ApplicationStatus, VolunteerEvent, VolunteerProfile
@@ -60,7 +60,7 @@ def import_job_create(*, uploader: User, file_name: str, data: bytes) -> ImportJ
             file_name=file_name[:200],
             content=data,
         )
-        enqueue_on_commit(IMPORT_TASK, job.id)
+        job_enqueue(IMPORT_TASK, job.id)
     return job
 
 
@@ -389,6 +389,6 @@ def roster_imports_resume_stalled() -> int:
                 .update(status=JobStatus.QUEUED, claim="", heartbeat_at=now)
             )
             if requeued:
-                enqueue_on_commit(IMPORT_TASK, job_id)
+                job_enqueue(IMPORT_TASK, job_id)
                 count += 1
     return count

@@ -1,5 +1,5 @@
-"""A task enqueued by name reaches the broker from a process that never imported its module — the
-web process, where only the apps' models and views are loaded."""
+"""A task published by name (the job relay's one way to the broker) reaches the broker from a
+process that never imported its module."""
 
 import json
 import os
@@ -14,16 +14,17 @@ SCRIPT = """
 import django, os
 django.setup()
 from celery import current_app
-from apps.core.tasks_util import enqueue_on_commit
-assert "notifications.deliver_email" not in current_app.tasks, "imported already: the test proves nothing"
-enqueue_on_commit("notifications.deliver_email", 4242)
+from apps.core.tasks_util import task_publish
+assert "jobs.run" not in current_app.tasks, "imported already: the test proves nothing"
+task_publish("jobs.run", 4242, time_limit=25, soft_time_limit=24)
 """
 
 
-def test_a_task_enqueued_by_name_from_a_fresh_process_reaches_the_broker(require_redis) -> None:
-    broker = require_redis.rsplit("/", 1)[0] + "/11"
+def test_a_task_published_by_name_from_a_fresh_process_reaches_the_broker(require_redis) -> None:
+    # This run's own broker (no worker runs during this test); only its default queue is touched.
+    broker = require_redis
     queue = redis.Redis.from_url(broker)
-    queue.flushdb()
+    queue.delete("celery")
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "zhuozhou_civic.settings",
@@ -35,7 +36,7 @@ def test_a_task_enqueued_by_name_from_a_fresh_process_reaches_the_broker(require
     subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, check=True, timeout=60)
 
     messages = [json.loads(raw) for raw in queue.lrange("celery", 0, -1)]
-    assert [(m["headers"]["task"], m["headers"]["argsrepr"]) for m in messages] == [
-        ("notifications.deliver_email", "(4242,)")
+    assert [(m["headers"]["task"], m["headers"]["argsrepr"], m["headers"]["timelimit"]) for m in messages] == [
+        ("jobs.run", "(4242,)", [25, 24])
     ]
-    queue.flushdb()
+    queue.delete("celery")

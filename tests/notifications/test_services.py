@@ -1,7 +1,7 @@
-"""Notifications: one in-app row per recipient written with the change it reports, and an e-mail
-outbox delivered after commit, exactly once, retried a bounded number of times and swept up by beat."""
+"""Notifications: one in-app row per recipient written with the change it reports, and for each
+e-mail a job of the job queue written in the same transaction, delivered exactly once, retried by
+the queue with backoff when the mail server fails."""
 
-import logging
 import smtplib
 from datetime import timedelta
 
@@ -10,33 +10,17 @@ from django.core.mail import send_mail as real_send_mail
 from django.db import transaction
 from django.utils import timezone, translation
 
+from apps.jobs.models import Job, JobState
+from apps.jobs.runtime import jobs_run
 from apps.notifications import services as notification_services
 from apps.notifications.messages import render
 from apps.notifications.models import EmailStatus, Kind, Notification
-from apps.notifications.services import (
-    MAX_EMAIL_ATTEMPTS,
-    notification_deliver_email,
-    notifications_redeliver_pending,
-    notify,
-)
-from apps.notifications.tasks import deliver_email
+from apps.notifications.services import EMAIL_SEND_TIME_LIMIT, notification_deliver_email, notify
 from tests.accounts.factories import make_user
 
 pytestmark = pytest.mark.django_db
 
 PARAMS = {"title": "帮忙修理漏水的水龙头"}
-
-
-@pytest.fixture
-def published(monkeypatch) -> list[tuple]:
-    """Every publish of the deliver_email task, instead of sending it to a broker."""
-    calls: list[tuple] = []
-
-    def record(args=None, **kwargs):
-        calls.append(tuple(args or ()))
-
-    monkeypatch.setattr(deliver_email, "apply_async", record)
-    return calls
 
 
 @pytest.fixture
@@ -54,10 +38,14 @@ def _pending_for(user, *, request_id: int = 42) -> Notification:
     return row
 
 
+def _jobs() -> list[tuple[str, int | None, str]]:
+    return list(Job.objects.order_by("id").values_list("task", "subject_id", "state"))
+
+
 # --- notify ----------------------------------------------------------------------------------------
 
 
-def test_notify_writes_one_row_per_distinct_recipient(with_email, without_email, published):
+def test_notify_writes_one_row_per_distinct_recipient(with_email, without_email):
     rows = notify(
         recipient_ids=[without_email.id, with_email.id, without_email.id, with_email.id],
         kind=Kind.QUEUED,
@@ -76,12 +64,13 @@ def test_notify_writes_one_row_per_distinct_recipient(with_email, without_email,
     )
 
 
-def test_notify_without_recipients_writes_nothing(published):
+def test_notify_without_recipients_writes_nothing():
     assert notify(recipient_ids=[], kind=Kind.QUEUED, request_id=7, params=PARAMS) == []
     assert Notification.objects.count() == 0
+    assert _jobs() == []
 
 
-def test_notify_marks_the_email_pending_only_for_users_with_an_address(with_email, without_email, published):
+def test_notify_marks_the_email_pending_only_for_users_with_an_address(with_email, without_email):
     notify(recipient_ids=[with_email.id, without_email.id], kind=Kind.QUEUED, request_id=7, params=PARAMS)
 
     assert dict(Notification.objects.values_list("recipient_id", "email_status")) == {
@@ -91,56 +80,54 @@ def test_notify_marks_the_email_pending_only_for_users_with_an_address(with_emai
     assert set(Notification.objects.values_list("email_attempts", flat=True)) == {0}
 
 
-def test_notify_enqueues_the_email_only_after_commit(
-    with_email, without_email, published, django_capture_on_commit_callbacks
+def test_notify_writes_one_delivery_job_per_email_in_the_callers_transaction_and_publishes_nothing(
+    with_email, without_email, django_capture_on_commit_callbacks
 ):
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        notify(recipient_ids=[with_email.id, without_email.id], kind=Kind.QUEUED, request_id=7, params=PARAMS)
-        assert published == []
+    other = make_user(name="李建华", email="lijianhua@example.com")
+    before = timezone.now()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        notify(recipient_ids=[with_email.id, without_email.id, other.id], kind=Kind.QUEUED, request_id=7, params=PARAMS)
 
-    pending = Notification.objects.get(recipient=with_email)
-    assert len(callbacks) == 1
-    assert published == [(pending.id,)]
-
-
-def test_notify_in_a_rolled_back_transaction_enqueues_nothing(
-    with_email, published, django_capture_on_commit_callbacks
-):
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        try:
-            with transaction.atomic():
-                notify(recipient_ids=[with_email.id], kind=Kind.QUEUED, request_id=7, params=PARAMS)
-                raise RuntimeError("the change being reported failed")
-        except RuntimeError:
-            pass
-
+    # Nothing waits for the commit to talk to a broker: the job rows are the outbox.
     assert callbacks == []
-    assert published == []
+    pending = dict(Notification.objects.filter(email_status=EmailStatus.PENDING).values_list("recipient_id", "id"))
+    assert _jobs() == [
+        ("notifications.deliver_email", pending[with_email.id], "pending"),
+        ("notifications.deliver_email", pending[other.id], "pending"),
+    ]
+    job = Job.objects.first()
+    assert job is not None
+    assert (job.attempts, job.published_at) == (0, None)
+    assert before <= job.run_at <= timezone.now()
+
+
+def test_notify_in_a_rolled_back_transaction_leaves_neither_notification_nor_job(with_email):
+    try:
+        with transaction.atomic():
+            notify(recipient_ids=[with_email.id], kind=Kind.QUEUED, request_id=7, params=PARAMS)
+            raise RuntimeError("the change being reported failed")
+    except RuntimeError:
+        pass
+
     assert Notification.objects.count() == 0
+    assert _jobs() == []
 
 
-def test_notify_when_the_broker_is_down_keeps_the_row_for_the_sweep(
-    with_email, monkeypatch, caplog, django_capture_on_commit_callbacks
-):
-    def broker_down(*args, **kwargs):
-        raise ConnectionRefusedError("broker unreachable")
+def test_the_job_of_a_notification_delivers_its_email_through_the_queue(with_email, mailoutbox):
+    row = _pending_for(with_email)
+    job = Job.objects.get(task="notifications.deliver_email", subject_id=row.id)
 
-    monkeypatch.setattr(deliver_email, "apply_async", broker_down)
+    assert jobs_run(job.id, worker="test:1", hard_limit=25) == 1
 
-    with (
-        caplog.at_level(logging.WARNING, logger="apps.core.tasks_util"),
-        django_capture_on_commit_callbacks(execute=True),
-    ):
-        notify(recipient_ids=[with_email.id], kind=Kind.QUEUED, request_id=7, params=PARAMS)
-
-    assert Notification.objects.get(recipient=with_email).email_status == EmailStatus.PENDING
-    assert [r.levelname for r in caplog.records if r.name == "apps.core.tasks_util"] == ["WARNING"]
+    assert [m.to for m in mailoutbox] == [["wangxiulan@example.com"]]
+    assert Job.objects.get(id=job.id).state == JobState.DONE
+    assert Notification.objects.get(id=row.id).email_status == EmailStatus.SENT
 
 
 # --- delivery ----------------------------------------------------------------------------------------
 
 
-def test_deliver_email_sends_exactly_one_mail_even_when_called_twice(with_email, published, mailoutbox):
+def test_deliver_email_sends_exactly_one_mail_even_when_called_twice(with_email, mailoutbox):
     row = _pending_for(with_email)
     before = timezone.now()
 
@@ -158,7 +145,7 @@ def test_deliver_email_sends_exactly_one_mail_even_when_called_twice(with_email,
     assert stored.email_sent_at >= before
 
 
-def test_deliver_email_for_a_user_without_address_sends_nothing(without_email, published, mailoutbox):
+def test_deliver_email_for_a_user_without_address_sends_nothing(without_email, mailoutbox):
     row = _pending_for(without_email)
 
     assert notification_deliver_email(notification_id=row.id) is False
@@ -173,37 +160,7 @@ def test_deliver_email_of_an_unknown_notification_does_nothing(mailoutbox):
     assert mailoutbox == []
 
 
-@pytest.fixture
-def failing_mail(monkeypatch) -> list[str]:
-    attempts: list[str] = []
-
-    def send_mail(**kwargs):
-        attempts.append(kwargs["recipient_list"][0])
-        raise smtplib.SMTPServerDisconnected("mail server went away")
-
-    monkeypatch.setattr(notification_services, "send_mail", send_mail)
-    return attempts
-
-
-def test_failed_send_is_retried_up_to_the_attempt_limit_and_then_left_failed(
-    with_email, published, failing_mail, monkeypatch, mailoutbox
-):
-    row = _pending_for(with_email)
-
-    results = [notification_deliver_email(notification_id=row.id) for _ in range(MAX_EMAIL_ATTEMPTS + 2)]
-
-    assert MAX_EMAIL_ATTEMPTS == 5
-    assert results == [False] * 7
-    assert failing_mail == ["wangxiulan@example.com"] * 5
-    stored = Notification.objects.get(id=row.id)
-    assert (stored.email_status, stored.email_attempts, stored.email_sent_at) == (EmailStatus.FAILED, 5, None)
-    # Even once the mail server is back, an exhausted row is not sent again.
-    monkeypatch.undo()
-    assert notification_deliver_email(notification_id=row.id) is False
-    assert mailoutbox == []
-
-
-def test_failed_send_succeeds_on_the_next_attempt(with_email, published, monkeypatch, mailoutbox):
+def test_a_failed_send_raises_for_the_queue_to_retry_and_the_next_attempt_sends(with_email, monkeypatch, mailoutbox):
     row = _pending_for(with_email)
     outcomes = iter([smtplib.SMTPServerDisconnected("mail server went away"), None])
 
@@ -215,79 +172,66 @@ def test_failed_send_succeeds_on_the_next_attempt(with_email, published, monkeyp
 
     monkeypatch.setattr(notification_services, "send_mail", flaky)
 
-    assert notification_deliver_email(notification_id=row.id) is False
-    assert Notification.objects.get(id=row.id).email_status == EmailStatus.FAILED
-    assert notification_deliver_email(notification_id=row.id) is True
+    with pytest.raises(smtplib.SMTPServerDisconnected):
+        notification_deliver_email(notification_id=row.id)
+    stored = Notification.objects.get(id=row.id)
+    assert (stored.email_status, stored.email_attempts, stored.email_sent_at) == (EmailStatus.FAILED, 1, None)
+    assert mailoutbox == []
 
+    assert notification_deliver_email(notification_id=row.id) is True
     stored = Notification.objects.get(id=row.id)
     assert (stored.email_status, stored.email_attempts) == (EmailStatus.SENT, 2)
     assert len(mailoutbox) == 1
 
 
-# --- the beat sweep ------------------------------------------------------------------------------------
+def test_a_failed_send_is_not_capped_by_the_notification_the_job_queue_decides(with_email, monkeypatch, mailoutbox):
+    row = _pending_for(with_email)
+
+    def down(**kwargs):
+        raise smtplib.SMTPConnectError(421, "service not available")
+
+    monkeypatch.setattr(notification_services, "send_mail", down)
+    for _ in range(9):
+        with pytest.raises(smtplib.SMTPConnectError):
+            notification_deliver_email(notification_id=row.id)
+    monkeypatch.undo()
+
+    assert notification_deliver_email(notification_id=row.id) is True
+    assert Notification.objects.get(id=row.id).email_attempts == 10
+    assert len(mailoutbox) == 1
 
 
-def test_redeliver_pending_reenqueues_only_old_pending_failed_and_stuck_rows(
-    with_email, published, settings, django_capture_on_commit_callbacks
+@pytest.mark.parametrize(
+    ("claimed_seconds_ago", "sent"),
+    [(EMAIL_SEND_TIME_LIMIT + 1, True), (EMAIL_SEND_TIME_LIMIT - 5, False)],
+    ids=["killed-run-past-the-time-limit", "run-that-may-still-be-sending"],
+)
+def test_a_row_left_sending_is_sent_again_only_once_its_run_is_surely_dead(
+    with_email, mailoutbox, claimed_seconds_ago, sent
 ):
-    settings.NOTIFICATION_REDELIVER_AFTER_SECONDS = 120
-    now = timezone.now()
+    assert EMAIL_SEND_TIME_LIMIT == 20
+    row = _pending_for(with_email)
+    Notification.objects.filter(id=row.id).update(
+        email_status=EmailStatus.SENDING,
+        email_attempts=1,
+        email_claimed_at=timezone.now() - timedelta(seconds=claimed_seconds_ago),
+    )
 
-    def row(
-        status: str, *, age_seconds: int, attempts: int = 0, claimed_seconds_ago: int | None = None
-    ) -> Notification:
-        notification = _pending_for(with_email)
-        claimed_at = None if claimed_seconds_ago is None else now - timedelta(seconds=claimed_seconds_ago)
-        Notification.objects.filter(id=notification.id).update(
-            email_status=status,
-            email_attempts=attempts,
-            created_at=now - timedelta(seconds=age_seconds),
-            email_claimed_at=claimed_at,
-        )
-        return notification
+    assert notification_deliver_email(notification_id=row.id) is sent
 
-    old_pending = row(EmailStatus.PENDING, age_seconds=121)
-    old_failed = row(EmailStatus.FAILED, age_seconds=3600, attempts=2)
-    stuck_sending = row(EmailStatus.SENDING, age_seconds=3600, attempts=1, claimed_seconds_ago=3600)
-    # An old notification whose send a live worker claimed a moment ago is left alone.
-    sending_now = row(EmailStatus.SENDING, age_seconds=3600, attempts=2, claimed_seconds_ago=5)
-    new_pending = row(EmailStatus.PENDING, age_seconds=60)
-    new_failed = row(EmailStatus.FAILED, age_seconds=60, attempts=1)
-    old_sent = row(EmailStatus.SENT, age_seconds=3600, attempts=1)
-    old_none = row(EmailStatus.NONE, age_seconds=3600)
-    exhausted = row(EmailStatus.FAILED, age_seconds=3600, attempts=MAX_EMAIL_ATTEMPTS)
-    published.clear()  # the rows' own enqueues never ran: the test transaction does not commit
-
-    with django_capture_on_commit_callbacks(execute=True):
-        assert notifications_redeliver_pending() == 3
-        assert published == []
-
-    assert sorted(published) == sorted([(old_pending.id,), (old_failed.id,), (stuck_sending.id,)])
-    statuses = dict(Notification.objects.values_list("id", "email_status"))
-    assert statuses == {
-        old_pending.id: EmailStatus.PENDING,
-        old_failed.id: EmailStatus.FAILED,
-        stuck_sending.id: EmailStatus.FAILED,
-        sending_now.id: EmailStatus.SENDING,
-        new_pending.id: EmailStatus.PENDING,
-        new_failed.id: EmailStatus.FAILED,
-        old_sent.id: EmailStatus.SENT,
-        old_none.id: EmailStatus.NONE,
-        exhausted.id: EmailStatus.FAILED,
-    }
+    stored = Notification.objects.get(id=row.id)
+    expected = (EmailStatus.SENT, 2) if sent else (EmailStatus.SENDING, 1)
+    assert (stored.email_status, stored.email_attempts) == expected
+    assert len(mailoutbox) == (1 if sent else 0)
 
 
-def test_redeliver_pending_with_nothing_to_do_enqueues_nothing(
-    with_email, published, django_capture_on_commit_callbacks
-):
-    _pending_for(with_email)
-    published.clear()
+def test_sent_and_none_rows_are_never_claimed(with_email, without_email, mailoutbox):
+    sent = _pending_for(with_email)
+    Notification.objects.filter(id=sent.id).update(email_status=EmailStatus.SENT, email_attempts=1)
+    none = _pending_for(without_email)
 
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        assert notifications_redeliver_pending() == 0
-
-    assert callbacks == []
-    assert published == []
+    assert [notification_deliver_email(notification_id=n.id) for n in (sent, none)] == [False, False]
+    assert mailoutbox == []
 
 
 # --- wording -------------------------------------------------------------------------------------------
