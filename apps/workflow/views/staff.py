@@ -1,8 +1,11 @@
 """Staff pages (所/站/中心): the queue of their area, 审核, 派单, cancel, 回访代评 and 代点单."""
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import BooleanField, Case, Count, Q, When
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,7 +16,11 @@ from apps.accounts.areas import area_of
 from apps.core.errors import DomainError
 from apps.core.typing import AuthenticatedHttpRequest
 from apps.dispatch import services as dispatch_services
-from apps.organisation.selectors import active_categories, townships, villages
+from apps.matching.models import NeedsPerson
+from apps.matching.queue_selectors import match_summary
+from apps.matching.services import QUEUE_MODES
+from apps.matching.views_staff import DispatchModeForm, candidate_filter_choices, candidate_panel
+from apps.organisation.models import DispatchMode
 from apps.service_requests import services as request_services
 from apps.service_requests.models import Status
 from apps.service_requests.selectors import (
@@ -21,7 +28,7 @@ from apps.service_requests.selectors import (
     request_for_staff,
     requests_managed_by,
 )
-from apps.volunteers.selectors import dispatchable_volunteers, volunteers_chosen_for_dispatch
+from apps.volunteers.selectors import volunteers_chosen_for_dispatch
 
 from ..forms import (
     DispatchForm,
@@ -36,10 +43,19 @@ from ..services import request_submit_on_behalf
 from .common import attempt, cancel, form_errors, rate, staff_required
 
 QUEUE_FILTERS = {
-    "todo": [Status.SUBMITTED, Status.QUEUED, Status.ESCALATED],
-    "active": [Status.OFFERED, Status.ACCEPTED, Status.IN_SERVICE],
-    "done": [Status.COMPLETED, Status.RATED, Status.CLOSED, Status.REJECTED, Status.CANCELLED],
+    "todo": Q(status__in=[Status.SUBMITTED, Status.QUEUED, Status.ESCALATED])
+    # Offered by the queue and still short of volunteers: the queue is at work on it.
+    | Q(status=Status.OFFERED, dispatch_mode__in=QUEUE_MODES),
+    "active": Q(status__in=[Status.OFFERED, Status.ACCEPTED, Status.IN_SERVICE]),
+    "done": Q(status__in=[Status.COMPLETED, Status.RATED, Status.CLOSED, Status.REJECTED, Status.CANCELLED]),
 }
+# In the todo tab, what needs a person (审核, staff picking the volunteers, or the queue gave up:
+# no candidates, escalated, the team declined) comes before what the queue is working on.
+NEEDS_PERSON = (
+    Q(status__in=[Status.SUBMITTED, Status.ESCALATED])
+    | Q(dispatch_mode=DispatchMode.DIRECTED)
+    | Q(match__needs_person__in=NeedsPerson.values)
+)
 
 
 @login_required
@@ -48,49 +64,50 @@ def staff_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     tab = request.GET.get("tab", "todo")
     if tab not in QUEUE_FILTERS:
         tab = "todo"
-    qs = (
-        as_list_rows(requests_managed_by(user=request.user))
-        .filter(status__in=QUEUE_FILTERS[tab])
-        .order_by("-urgency", "created_at")
+    qs = as_list_rows(requests_managed_by(user=request.user)).filter(QUEUE_FILTERS[tab])
+    counts = None
+    if tab == "todo":
+        qs = qs.annotate(
+            waits_for_person=Case(When(NEEDS_PERSON, then=True), default=False, output_field=BooleanField())
+        )
+        counts = qs.aggregate(needs_person=Count("id", filter=Q(waits_for_person=True)), total=Count("id"))
+        counts["working"] = counts["total"] - counts["needs_person"]
+        qs = qs.order_by("-waits_for_person", "-urgency", "created_at")
+    else:
+        qs = qs.order_by("-urgency", "created_at")
+    paginator = Paginator(qs, 30)
+    if counts is not None:
+        paginator.count = counts["total"]  # counted with the groups above: no second COUNT
+    page = paginator.get_page(request.GET.get("page"))
+    return render(
+        request,
+        "workflow/staff/queue.html",
+        {"page": page, "tab": tab, "tabs": list(QUEUE_FILTERS), "counts": counts},
     )
-    page = Paginator(qs, 30).get_page(request.GET.get("page"))
-    return render(request, "workflow/staff/queue.html", {"page": page, "tab": tab, "tabs": list(QUEUE_FILTERS)})
-
-
-def _int_or_none(raw: str | None) -> int | None:
-    try:
-        return int(raw) if raw else None
-    except ValueError:
-        return None
 
 
 @login_required
 def staff_request_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     staff_required(request)
     service_request = request_for_staff(user=request.user, request_id=pk)
-    # The candidate list defaults to the request's category and township; staff can widen it.
-    category_id = (
-        _int_or_none(request.GET.get("category")) if "category" in request.GET else service_request.category_id
-    )
-    township_id = (
-        _int_or_none(request.GET.get("township")) if "township" in request.GET else service_request.township_id
-    )
-    village_id = _int_or_none(request.GET.get("village"))
-    candidates = dispatchable_volunteers(
-        user=request.user, category_id=category_id, township_id=township_id, village_id=village_id
-    ).distinct()[:100]
     context = request_detail_context(request=service_request)
+    dispatching: dict[str, Any] = {}
+    if service_request.can_be_dispatched:
+        # The ranked candidates (20, with their reasons), the search and filters, and the mode.
+        panel = candidate_panel(user=request.user, service_request=service_request, params=request.GET)
+        dispatching = {
+            **panel,
+            **candidate_filter_choices(township_id=panel["filter"]["township"]),
+            "mode_form": DispatchModeForm(user=request.user, initial={"mode": service_request.dispatch_mode}),
+        }
     return render(
         request,
         "workflow/staff/detail.html",
         {
             "req": service_request,
             **context,
-            "candidates": candidates,
-            "filter": {"category": category_id, "township": township_id, "village": village_id},
-            "townships": townships(),
-            "villages": villages(township_id=township_id) if township_id else [],
-            "categories": active_categories(),
+            **dispatching,
+            "match": match_summary(service_request),
             "review_form": ReviewForm(),
             "cancel_form": ReasonForm(),
             "rating_form": RatingForm(),
