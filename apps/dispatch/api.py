@@ -17,7 +17,7 @@ from apps.core.schema import error_codes
 from . import services
 from .models import Offer, OfferStatus
 from .selectors import offers_listed_for, offers_visible_to, with_contacts
-from .serializers import CompleteInput, DeclineInput, OfferOutput, ReleaseInput
+from .serializers import CompleteInput, DeclineInput, DepartInput, OfferOutput, ReleaseInput
 
 # Why an offer can no longer be answered (409), each cause with its own code.
 CLOSED = {
@@ -109,6 +109,37 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
         services.offer_decline(offer=offer, volunteer=offer.volunteer, reason=data.validated_data["reason"])
         return self._answer(offer)
 
+    @extend_schema(request=DepartInput, responses=OfferOutput)
+    @error_codes(
+        {
+            409: {
+                "not_accepted": "Accept the offer first.",
+                **_closed(
+                    "request_cancelled",
+                    "offer_taken",
+                    "offer_expired",
+                    "offer_declined",
+                    "offer_released",
+                    "offer_closed",
+                ),
+            }
+        }
+    )
+    @action(detail=True, methods=["post"])
+    def depart(self, request: Request, pk: str | None = None) -> Response:
+        """出发: on the way, optionally with ``eta_minutes`` (1–600), the minutes until you expect
+        to arrive. The resident and the staff of the area are told. Service hours still start
+        when you arrive. Sending it again while on the way with a new ``eta_minutes`` revises the
+        expected arrival (the resident and staff are told again); the same ETA again, none, or
+        any depart once you have arrived or completed, answers 200 with the offer as it is.
+        409 ``not_accepted`` before 接单, ``request_cancelled`` after a cancellation,
+        ``offer_released`` once you said you cannot go."""
+        offer = self._own_offer()
+        data = DepartInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.offer_depart(offer=offer, volunteer=offer.volunteer, eta_minutes=data.validated_data["eta_minutes"])
+        return self._answer(offer)
+
     @extend_schema(request=None, responses=OfferOutput)
     @error_codes(
         {
@@ -127,9 +158,9 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
     )
     @action(detail=True, methods=["post"])
     def arrive(self, request: Request, pk: str | None = None) -> Response:
-        """Check in. Safe to retry: once you have arrived (or completed), 200 with the offer as
-        it is. 409 ``request_cancelled`` after a cancellation, ``not_ready`` while places are
-        still open."""
+        """Check in, from accepted or on the way (出发 is optional). Safe to retry: once you have
+        arrived (or completed), 200 with the offer as it is. 409 ``request_cancelled`` after a
+        cancellation, ``not_ready`` while places are still open."""
         offer = self._own_offer()
         services.offer_check_in(offer=offer, volunteer=offer.volunteer)
         return self._answer(offer)
@@ -156,8 +187,9 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
     )
     @action(detail=True, methods=["post"])
     def release(self, request: Request, pk: str | None = None) -> Response:
-        """Say you cannot go (the place returns to dispatch). Safe to retry: 200 unchanged once
-        released. 409 ``request_cancelled`` after a cancellation."""
+        """Say you cannot go, before arriving (accepted or on the way): the place returns to
+        dispatch. Safe to retry: 200 unchanged once released. 409 ``request_cancelled`` after a
+        cancellation."""
         offer = self._own_offer()
         data = ReleaseInput(data=request.data)
         data.is_valid(raise_exception=True)

@@ -1,5 +1,7 @@
 """Reads of offers and tasks, scoped to the user."""
 
+from datetime import datetime, timedelta
+
 from django.db.models import Q, QuerySet, Subquery
 from django.utils import timezone
 
@@ -84,6 +86,14 @@ def offer_of_volunteer(*, user: User, offer_id: int) -> Offer:
 def volunteer_sees_contact(*, offer: Offer) -> bool:
     """Only a volunteer holding a place on an active request sees the resident's phone and address."""
     return offer.status in HOLDS_PLACE and offer.request.status in ACTIVE_FOR_VOLUNTEERS
+
+
+def offer_expected_arrival(offer: Offer) -> datetime | None:
+    """When a volunteer on the way (出发) expects to arrive, if they gave an ETA:
+    ``eta_minutes`` counts from ``departed_at`` (see ``services.offer_depart``)."""
+    if offer.departed_at is None or offer.eta_minutes is None:
+        return None
+    return offer.departed_at + timedelta(minutes=offer.eta_minutes)
 
 
 def offers_for_request(*, request: ServiceRequest) -> QuerySet[Offer]:

@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
@@ -12,7 +14,8 @@ from apps.service_requests.models import ServiceRequest, Status
 from apps.service_requests.serializers import LabelField
 
 from .models import Offer, OfferStatus
-from .selectors import volunteer_sees_contact
+from .selectors import offer_expected_arrival, volunteer_sees_contact
+from .services import MAX_ETA_MINUTES
 
 
 class DispatchInput(serializers.Serializer):
@@ -32,6 +35,17 @@ class DispatchInput(serializers.Serializer):
 
 class DeclineInput(serializers.Serializer):
     reason = TextField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class DepartInput(serializers.Serializer):
+    eta_minutes = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_ETA_MINUTES,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_("预计多少分钟后到达（1–600，可不填）"),
+    )
 
 
 class ReleaseInput(serializers.Serializer):
@@ -103,8 +117,15 @@ OFFER_REQUEST_RULE = (
 )
 
 
+EXPECTED_ARRIVAL_HELP = (
+    "When the volunteer on the way expects to arrive: departed_at + eta_minutes, or null if they gave no ETA "
+    "(eta_minutes counts from departed_at; a later ETA given on the way is added to the time already travelled)."
+)
+
+
 class OfferOutput(FieldsBuiltOnce, serializers.ModelSerializer):
     status_display = LabelField(OfferStatus, source="status")
+    expected_arrival_at = serializers.SerializerMethodField(help_text=EXPECTED_ARRIVAL_HELP)
     request = serializers.SerializerMethodField(help_text=OFFER_REQUEST_RULE)
     volunteer = OfferVolunteerOutput(source="*")
 
@@ -117,6 +138,9 @@ class OfferOutput(FieldsBuiltOnce, serializers.ModelSerializer):
             "created_at",
             "expires_at",
             "responded_at",
+            "departed_at",
+            "eta_minutes",
+            "expected_arrival_at",
             "checked_in_at",
             "checked_out_at",
             "hours",
@@ -124,6 +148,9 @@ class OfferOutput(FieldsBuiltOnce, serializers.ModelSerializer):
             "request",
             "volunteer",
         ]
+
+    def get_expected_arrival_at(self, obj: Offer) -> datetime | None:
+        return offer_expected_arrival(obj)
 
     @extend_schema_field(
         PolymorphicProxySerializer(
@@ -152,7 +179,20 @@ class AssignedVolunteerOutput(serializers.ModelSerializer[Offer]):
     volunteer_number = serializers.CharField(source="volunteer.volunteer_number")
     name = serializers.CharField(source="volunteer.user.masked_name")
     status_display = LabelField(OfferStatus, source="status")
+    expected_arrival_at = serializers.SerializerMethodField(help_text=EXPECTED_ARRIVAL_HELP)
 
     class Meta:
         model = Offer
-        fields = ["volunteer_number", "name", "status", "status_display", "hours"]
+        fields = [
+            "volunteer_number",
+            "name",
+            "status",
+            "status_display",
+            "departed_at",
+            "eta_minutes",
+            "expected_arrival_at",
+            "hours",
+        ]
+
+    def get_expected_arrival_at(self, obj: Offer) -> datetime | None:
+        return offer_expected_arrival(obj)

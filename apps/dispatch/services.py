@@ -24,7 +24,8 @@ from apps.service_requests import services as request_services
 from apps.service_requests.models import ServiceRequest, Status
 from apps.volunteers.models import VolunteerProfile
 
-from .models import HOLDS_PLACE, OFFER_MACHINE, Offer, OfferStatus, round_to_half_hour
+from .models import HOLDS_PLACE, OFFER_MACHINE, Offer, OfferEvent, OfferStatus, round_to_half_hour
+from .selectors import offer_expected_arrival
 
 MAX_OFFERS_PER_DISPATCH = 50
 OPEN_STATUSES = [
@@ -141,8 +142,13 @@ def offers_send(
 
 # An action whose effect already holds, asked again by the same volunteer (a retry after a lost
 # answer), succeeds again and changes nothing: the offer statuses at or past each action's result.
-ACCEPTED_OR_LATER = frozenset({OfferStatus.ACCEPTED, OfferStatus.IN_SERVICE, OfferStatus.COMPLETED})
+ACCEPTED_OR_LATER = frozenset(
+    {OfferStatus.ACCEPTED, OfferStatus.ON_THE_WAY, OfferStatus.IN_SERVICE, OfferStatus.COMPLETED}
+)
+DEPARTED_OR_LATER = frozenset({OfferStatus.ON_THE_WAY, OfferStatus.IN_SERVICE, OfferStatus.COMPLETED})
 ARRIVED_OR_LATER = frozenset({OfferStatus.IN_SERVICE, OfferStatus.COMPLETED})
+# Holding a place and not yet arrived: may depart (once), check in, or say they cannot go.
+BEFORE_ARRIVAL = frozenset({OfferStatus.ACCEPTED, OfferStatus.ON_THE_WAY})
 
 
 def _closed(offer: Offer, request: ServiceRequest) -> Conflict:
@@ -274,9 +280,108 @@ def offers_expire(*, now: datetime | None = None) -> int:
     return expired
 
 
+# 出发: the longest trip a volunteer may announce, in minutes (ten hours).
+MAX_ETA_MINUTES = 600
+# The largest value ``Offer.eta_minutes`` can hold (a PositiveSmallIntegerField).
+_ETA_COLUMN_MAX = 32767
+
+
+def offer_depart(*, offer: Offer, volunteer: VolunteerProfile, eta_minutes: int | None = None) -> Offer:
+    """出发: the volunteer holding a place sets off, optionally saying in how many minutes
+    (1–600) they expect to arrive. Side effects: the offer moves accepted → on the way with
+    ``departed_at`` and ``eta_minutes`` (one event, reason ``on_the_way`` or ``on_the_way_eta``);
+    the resident and the staff of the area are told, with the volunteer's masked name and number
+    and the expected arrival. Service hours still start at check-in: travel is not counted.
+
+    ``Offer.eta_minutes`` counts from ``departed_at``, so the expected arrival is always
+    ``departed_at + eta_minutes`` (:func:`offer_expected_arrival`). Departing again while on the
+    way with a new ETA revises it (see :func:`_revise_eta`).
+
+    Safe to retry: a repeat that moves the expected arrival by less than a minute (the same ETA
+    sent again, or none), and a depart once the volunteer has arrived or completed, return the
+    offer as it is, with no event or notification. Refusals (Conflict): ``not_accepted`` before
+    接单, or as :func:`_closed` says (cancelled, released, expired…)."""
+    if eta_minutes is not None and not 1 <= eta_minutes <= MAX_ETA_MINUTES:
+        raise DomainError(_("预计到达时间须在1到%(max)d分钟之间。") % {"max": MAX_ETA_MINUTES}, code="invalid_eta")
+    with transaction.atomic():
+        request, offer = _lock(offer)
+        now = timezone.now()
+        if offer.volunteer_id == volunteer.id and offer.status in ARRIVED_OR_LATER:
+            return offer
+        if request.status == Status.CANCELLED:
+            raise _closed(offer, request)
+        if offer.volunteer_id == volunteer.id and offer.status == OfferStatus.ON_THE_WAY:
+            return _revise_eta(offer=offer, request=request, volunteer=volunteer, eta_minutes=eta_minutes, now=now)
+        if offer.status == OfferStatus.OFFERED and offer.expires_at > now:
+            raise Conflict(_("请先接单，再出发。"), code="not_accepted")
+        if offer.status != OfferStatus.ACCEPTED:
+            raise _closed(offer, request)
+        _offer_transition(
+            offer=offer,
+            from_status=OfferStatus.ACCEPTED,
+            to_status=OfferStatus.ON_THE_WAY,
+            actor=volunteer.user,
+            reason=_departure_reason(eta_minutes),
+            departed_at=now,
+            eta_minutes=eta_minutes,
+        )
+        _tell_on_the_way(request=request, volunteer=volunteer, eta_minutes=eta_minutes, now=now)
+    return offer
+
+
+def _departure_reason(eta_minutes: int | None) -> Reason:
+    return Reason.system("on_the_way_eta", minutes=eta_minutes) if eta_minutes else Reason.system("on_the_way")
+
+
+def _revise_eta(
+    *, offer: Offer, request: ServiceRequest, volunteer: VolunteerProfile, eta_minutes: int | None, now: datetime
+) -> Offer:
+    """A new ETA from a volunteer already on the way ("still 10 minutes"). Unless it moves the
+    expected arrival by a minute or more, nothing changes (a retry). Otherwise ``eta_minutes``
+    becomes the minutes from departure to the new expected arrival, a small event on the way →
+    on the way with reason ``on_the_way_eta`` (the minutes as given) records it, and the resident
+    and staff are told again. The table has no such move: the status does not change, so the
+    event is written here, in the same transaction, under the request's lock."""
+    if eta_minutes is None or offer.departed_at is None:
+        return offer
+    expected = now + timedelta(minutes=eta_minutes)
+    current = offer_expected_arrival(offer)
+    if current is not None and abs((expected - current).total_seconds()) < 60:
+        return offer
+    total = min(round((expected - offer.departed_at).total_seconds() / 60), _ETA_COLUMN_MAX)
+    Offer.objects.filter(id=offer.id, status=OfferStatus.ON_THE_WAY).update(eta_minutes=total)
+    offer.eta_minutes = total
+    OfferEvent.objects.create(
+        offer=offer,
+        from_status=OfferStatus.ON_THE_WAY,
+        to_status=OfferStatus.ON_THE_WAY,
+        actor=volunteer.user,
+        **_departure_reason(eta_minutes).as_fields(),
+    )
+    _tell_on_the_way(request=request, volunteer=volunteer, eta_minutes=eta_minutes, now=now)
+    return offer
+
+
+def _tell_on_the_way(
+    *, request: ServiceRequest, volunteer: VolunteerProfile, eta_minutes: int | None, now: datetime
+) -> None:
+    params: dict[str, object] = {"volunteer": f"{volunteer.user.masked_name}（{volunteer.volunteer_number}）"}
+    if eta_minutes:
+        arrival = timezone.localtime(now + timedelta(minutes=eta_minutes))
+        params |= {"eta_minutes": eta_minutes, "arrive": date_format(arrival, "H:i")}
+    request_services.tell(
+        request,
+        Kind.ON_THE_WAY,
+        requester_ids=[request.requester_id],
+        staff_ids=request_services.staff_ids_for(request),
+        **params,
+    )
+
+
 def offer_check_in(*, offer: Offer, volunteer: VolunteerProfile) -> Offer:
-    """Arrived: service time starts now (travel is not counted). Safe to retry: an offer this
-    volunteer already checked in on (or completed) is returned as it is."""
+    """Arrived, from accepted or on the way (出发 is optional): service time starts now (travel
+    is not counted, even when the volunteer tapped 出发). Safe to retry: an offer this volunteer
+    already checked in on (or completed) is returned as it is."""
     with transaction.atomic():
         request, offer = _lock(offer)
         if offer.volunteer_id == volunteer.id and offer.status in ARRIVED_OR_LATER:
@@ -285,11 +390,11 @@ def offer_check_in(*, offer: Offer, volunteer: VolunteerProfile) -> Offer:
             raise _closed(offer, request)
         if request.status not in (Status.ACCEPTED, Status.IN_SERVICE):
             raise Conflict(_("请等待所需志愿者全部接单后再签到。"), code="not_ready")
-        if offer.status != OfferStatus.ACCEPTED:
+        if offer.status not in BEFORE_ARRIVAL:
             raise _closed(offer, request)
         _offer_transition(
             offer=offer,
-            from_status=OfferStatus.ACCEPTED,
+            from_status=offer.status,
             to_status=OfferStatus.IN_SERVICE,
             actor=volunteer.user,
             checked_in_at=timezone.now(),
@@ -329,8 +434,9 @@ def offer_complete(*, offer: Offer, volunteer: VolunteerProfile, report: str = "
 
 
 def offer_release(*, offer: Offer, volunteer: VolunteerProfile, reason: str) -> Offer:
-    """A volunteer who accepted but cannot go says so (Art. 22); the place returns to dispatch.
-    Safe to retry: an offer this volunteer already released is returned as it is."""
+    """A volunteer who accepted (or is already on the way) but cannot go says so (Art. 22); the
+    place returns to dispatch. Safe to retry: an offer this volunteer already released is
+    returned as it is."""
     typed = Reason.typed(reason)
     if not typed:
         raise DomainError(_("请说明无法前往的原因。"), code="reason_required")
@@ -342,7 +448,8 @@ def offer_release(*, offer: Offer, volunteer: VolunteerProfile, reason: str) -> 
             raise _closed(offer, request)
         _offer_transition(
             offer=offer,
-            from_status=OfferStatus.ACCEPTED,
+            # Any other status is refused by the machine (the offer is not the accepted one it expects).
+            from_status=offer.status if offer.status in BEFORE_ARRIVAL else OfferStatus.ACCEPTED,
             to_status=OfferStatus.RELEASED,
             actor=volunteer.user,
             reason=typed,
@@ -370,8 +477,9 @@ def request_cancel(*, request: ServiceRequest, actor: User, reason: str) -> Serv
         locked = request_services.request_lock(request_id=request.id)
         request_services.request_cancelled(request=locked, actor=actor, reason=why)
         withdrawn: dict[str, list[int]] = {}
-        # Cancelling is refused once service has begun, so no offer is in service here.
-        for from_status in (OfferStatus.OFFERED, OfferStatus.ACCEPTED):
+        # Cancelling is refused once service has begun, so no offer is in service here; a
+        # volunteer on the way is stopped like one who accepted, and told.
+        for from_status in (OfferStatus.OFFERED, OfferStatus.ACCEPTED, OfferStatus.ON_THE_WAY):
             withdrawn[from_status] = OFFER_MACHINE.move_many(
                 Offer.objects.filter(request=locked),
                 from_status=from_status,
@@ -380,7 +488,9 @@ def request_cancel(*, request: ServiceRequest, actor: User, reason: str) -> Serv
                 reason=why,
                 response_note=why.text,
             )
-        request_services.request_free_places(request=locked, places=len(withdrawn[OfferStatus.ACCEPTED]))
+        request_services.request_free_places(
+            request=locked, places=len(withdrawn[OfferStatus.ACCEPTED]) + len(withdrawn[OfferStatus.ON_THE_WAY])
+        )
         notify(
             recipient_ids=_volunteer_user_ids([pk for ids in withdrawn.values() for pk in ids]),
             kind=Kind.OFFER_CLOSED,

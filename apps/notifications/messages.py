@@ -83,5 +83,11 @@ def render(kind: str, params: dict[str, Any], request_id: int | None) -> tuple[s
     for key in TRANSLATED_PARAMS:
         if values.get(key):
             values[key] = gettext(values[key])
+    # 出发: the expected arrival, when the volunteer gave one, as a clause of the reader's language.
+    if isinstance(params.get("eta_minutes"), int):
+        values["eta"] = gettext("，预计%(minutes)d分钟后到达（约%(arrive)s）") % {
+            "minutes": params["eta_minutes"],
+            "arrive": params.get("arrive", ""),
+        }
     body = str(BODIES.get(kind, "%(title)s")) % values
     return str(TITLES.get(kind, kind)), body

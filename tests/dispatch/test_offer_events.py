@@ -76,10 +76,11 @@ def offer_in(cast, org):
 # --- the table, one test per pair ----------------------------------------------------------------
 
 
-def test_the_offer_table_has_every_status_and_eight_moves() -> None:
+def test_the_offer_table_has_every_status_and_twelve_moves() -> None:
     assert set(OFFER_TRANSITIONS) == set(OS.values)
-    assert len(ALLOWED_PAIRS) == 8
-    assert len(DISALLOWED_PAIRS) == 64 - 8
+    # 出发 adds accepted → on the way, and from there arrive, release or withdraw.
+    assert len(ALLOWED_PAIRS) == 12
+    assert len(DISALLOWED_PAIRS) == 81 - 12
 
 
 @pytest.mark.parametrize(("from_status", "to_status"), ALLOWED_PAIRS)

@@ -117,6 +117,9 @@ def test_request_goes_through_the_whole_loop(cast, org, api):
             "name": "张*明",
             "status": "completed",
             "status_display": "已完成",
+            "departed_at": None,  # arrived without tapping 出发
+            "eta_minutes": None,
+            "expected_arrival_at": None,
             "hours": "2.0",
         }
     ]

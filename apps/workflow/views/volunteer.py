@@ -1,4 +1,4 @@
-"""Volunteer pages (志愿者), phone-sized: offers (接单/婉拒) and tasks (arrive, complete, can't go)."""
+"""Volunteer pages (志愿者), phone-sized: offers (接单/婉拒) and tasks (出发, arrive, complete, can't go)."""
 
 from collections.abc import Callable
 from typing import Any
@@ -17,6 +17,7 @@ from apps.core.typing import AuthenticatedHttpRequest
 from apps.dispatch import services as dispatch_services
 from apps.dispatch.models import HOLDS_PLACE, Offer, OfferStatus
 from apps.dispatch.selectors import (
+    offer_expected_arrival,
     offer_of_volunteer,
     offers_of_volunteer,
     open_offers_of_volunteer,
@@ -33,6 +34,39 @@ from .common import attempt, form_errors, volunteer_required
 
 # Offers and tasks per page: a busy volunteer's list stays a phone-sized page.
 PAGE_SIZE = 20
+# 出发: the expected trip, in minutes, one tap each; other values are typed.
+ETA_PICKS = (10, 20, 30)
+
+
+def _eta_range_message() -> str:
+    return _("预计到达时间须在1到%(max)d分钟之间。") % {"max": dispatch_services.MAX_ETA_MINUTES}
+
+
+class DepartForm(forms.Form):
+    """出发 with an optional ETA: a quick pick, or minutes typed (which win over the pick)."""
+
+    eta_pick = forms.TypedChoiceField(
+        choices=[("", "")] + [(str(m), str(m)) for m in ETA_PICKS],
+        coerce=int,
+        required=False,
+        empty_value=None,
+    )
+    eta_minutes = forms.IntegerField(required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Not a number at all reads as the range, in the reader's language.
+        self.fields["eta_minutes"].error_messages["invalid"] = _eta_range_message()
+
+    def clean_eta_minutes(self) -> int | None:
+        minutes: int | None = self.cleaned_data.get("eta_minutes")
+        if minutes is not None and not 1 <= minutes <= dispatch_services.MAX_ETA_MINUTES:
+            raise forms.ValidationError(_eta_range_message(), code="eta_range")
+        return minutes
+
+    def eta(self) -> int | None:
+        typed: int | None = self.cleaned_data.get("eta_minutes")
+        return typed if typed is not None else self.cleaned_data.get("eta_pick")
 
 
 @login_required
@@ -53,9 +87,11 @@ def volunteer_tasks(request: AuthenticatedHttpRequest) -> HttpResponse:
         "workflow/volunteer/tasks.html",
         {
             "page": page,
-            "active": [(o, volunteer_sees_contact(offer=o)) for o in page],
+            "active": [(o, volunteer_sees_contact(offer=o), offer_expected_arrival(o)) for o in page],
             "done": done,
             "complete_form": CompleteForm(),
+            "eta_picks": ETA_PICKS,
+            "max_eta": dispatch_services.MAX_ETA_MINUTES,
         },
     )
 
@@ -72,6 +108,11 @@ _OFFER_ACTIONS: dict[str, OfferAction] = {
         lambda offer, v, data: dispatch_services.offer_decline(offer=offer, volunteer=v, reason=data["reason"]),
         ReasonForm,
         gettext_noop("已婉拒，感谢您的答复。"),
+    ),
+    "depart": (
+        lambda offer, v, data: dispatch_services.offer_depart(offer=offer, volunteer=v, eta_minutes=data["eta"]),
+        DepartForm,
+        gettext_noop("已出发，已告知群众和工作人员。路上注意安全！"),
     ),
     "arrive": (
         lambda offer, v, data: dispatch_services.offer_check_in(offer=offer, volunteer=v),
@@ -105,7 +146,7 @@ def volunteer_offer_action(request: AuthenticatedHttpRequest, pk: int, verb: str
         if not form.is_valid():
             form_errors(request, form)
             return redirect(_next_volunteer_page(verb))
-        data = form.cleaned_data
+        data = {**form.cleaned_data, "eta": form.eta()} if isinstance(form, DepartForm) else form.cleaned_data
     attempt(request, lambda: run(offer, offer.volunteer, data), _(success))
     return redirect(_next_volunteer_page(verb))
 
