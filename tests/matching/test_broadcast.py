@@ -7,6 +7,8 @@ import pytest
 from django.contrib.messages import get_messages
 from django.test import Client
 from django.utils import translation
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from apps.core.errors import Conflict, NotFound
 from apps.dispatch.models import Offer, OfferStatus
@@ -464,3 +466,18 @@ def test_take_page_action_refusals(db, cast, org):
     assert client.post("/v/open-tasks/999999/take/").status_code == 404
     assert client.post("/v/open-tasks/").status_code == 405
     assert counts(request) == before
+
+
+# --- Query counts ------------------------------------------------------------------------------
+
+
+def test_api_open_tasks_list_query_count(db, cast, org, django_assert_num_queries):
+    for _ in range(3):
+        open_broadcast(cast, org)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Token " + Token.objects.create(user=cast.volunteer.user).key)
+    # 1 the token and its user; 2 the volunteer's profile; 3 the open broadcast requests (at most
+    # 100); then 1 eligibility check per open request (3 here): the hard filters in one query each.
+    with django_assert_num_queries(6):
+        response = client.get("/api/v1/open-tasks/")
+    assert len(response.json()) == 3

@@ -10,6 +10,8 @@ import pytest
 from django.contrib.messages import get_messages
 from django.test import Client
 from django.utils import translation
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from apps.core.errors import DomainError, NotFound
 from apps.dispatch.models import Offer, OfferStatus
@@ -523,3 +525,19 @@ def test_page_bad_paths(db, cast, org, teams):
     assert client.post("/v/team-tasks/99999999999999999999/assign/").status_code == 404
     assert client.post("/v/team-tasks/999999/decline/", {"reason": "x"}).status_code == 404
     assert client.post("/v/team-tasks/").status_code == 405
+
+
+# --- Query counts ------------------------------------------------------------------------------
+
+
+def test_api_team_tasks_list_query_count(db, cast, org, teams, django_assert_num_queries):
+    for _ in range(2):
+        team_request(cast, org, teams)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Token " + Token.objects.create(user=teams.leader.user).key)
+    # 1 the token and its user; 2 whether they lead a team; 3 the team requests (at most 30); then
+    # per request (2 here): 4 the team's offers on it, 5 the leader still manages the team, 6 its
+    # active members, 7 their ranking, 8 the history the reasons quote.
+    with django_assert_num_queries(3 + 2 * 5):
+        response = client.get("/api/v1/team-tasks/")
+    assert len(response.json()) == 2
