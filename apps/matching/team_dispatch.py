@@ -68,7 +68,9 @@ def team_advance(state: MatchState, request: ServiceRequest) -> None:
       released and that the leaders were not yet told of is reported to them, once each
       (``TEAM_MEMBER_DECLINED``; the notification names the offer, which is how a later call
       knows it was reported).
-    Nothing happens once the team has declined the request (a person takes it on)."""
+    A team without a leader or admin cannot take it: the request is handed back to staff at
+    once, as when a leader declines. Nothing happens once the team has declined the request (a
+    person takes it on)."""
     team = state.team
     if team is None or state.needs_person == NeedsPerson.TEAM_DECLINED:
         return
@@ -82,8 +84,13 @@ def team_advance(state: MatchState, request: ServiceRequest) -> None:
         request_services.request_note(
             request=request, actor=state.team_offered_by, reason=Reason.system("team_offered", team=team.name)
         )
+        leader_ids = _leader_user_ids(team)
+        if not leader_ids:
+            # Nobody can assign its members (no leader or admin): back to a person at once.
+            _hand_back(request=request, state=state, actor=None, told=Reason.system("team_declined"))
+            return
         notify(
-            recipient_ids=_leader_user_ids(team),
+            recipient_ids=leader_ids,
             kind=Kind.TEAM_OFFERED,
             request_id=request.id,
             params={"title": request.title, "team": team.name},
@@ -302,8 +309,14 @@ def team_decline(*, request: ServiceRequest, leader: User, reason: str) -> None:
         if not locked.can_be_dispatched:
             message = _("工单当前状态为「%(status)s」，所需志愿者已安排好，无需退回。")
             raise Conflict(message % {"status": locked.get_status_display()}, code="not_dispatchable")
-        MatchState.objects.filter(pk=state.pk).update(needs_person=NeedsPerson.TEAM_DECLINED)
-        request_services.request_note(request=locked, actor=leader, reason=Reason.system("team_declined"))
         # The team's name and the leader's words, as written: nothing here to translate.
-        told = Reason.typed(f"{team.name}：{typed.text}")
-        request_services.tell_staff(locked, Kind.NEEDS_PERSON, **told.as_params())
+        _hand_back(request=locked, state=state, actor=leader, told=Reason.typed(f"{team.name}：{typed.text}"))
+
+
+def _hand_back(*, request: ServiceRequest, state: MatchState, actor: User | None, told: Reason) -> None:
+    """The team will not take ``request``: it needs a person (``team_declined``), with an event
+    and the area's staff told why."""
+    MatchState.objects.filter(pk=state.pk).update(needs_person=NeedsPerson.TEAM_DECLINED)
+    state.needs_person = NeedsPerson.TEAM_DECLINED
+    request_services.request_note(request=request, actor=actor, reason=Reason.system("team_declined"))
+    request_services.tell_staff(request, Kind.NEEDS_PERSON, **told.as_params())

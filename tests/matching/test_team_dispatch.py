@@ -541,3 +541,24 @@ def test_api_team_tasks_list_query_count(db, cast, org, teams, django_assert_num
     with django_assert_num_queries(3 + 2 * 5):
         response = client.get("/api/v1/team-tasks/")
     assert len(response.json()) == 2
+
+
+def test_a_team_without_a_leader_hands_the_request_back_at_once(db, cast, org):
+    leaderless = team_create(
+        actor=cast.station_staff_a1, node=org["station_a1"], name="无队长队", kind=TeamKind.SPECIALTY
+    )
+    request = submit_request(requester=cast.resident, category=org["category"], village=org["village_a1"])
+    request_review(request=request, actor=cast.staff_a, accept=True)
+    dispatch_mode_set(request=request, actor=cast.staff_a, mode=DispatchMode.TEAM, team=leaderless)
+
+    matching_advance(request_id=request.id)
+
+    assert MatchState.objects.get(request=request).needs_person == NeedsPerson.TEAM_DECLINED
+    assert [(e.reason_code, e.actor_id) for e in RequestEvent.objects.filter(request=request).order_by("id")][-2:] == [
+        ("team_offered", cast.staff_a.id),
+        ("team_declined", None),
+    ]
+    told = Notification.objects.filter(request_id=request.id, kind=Kind.NEEDS_PERSON)
+    assert sorted(n.recipient_id for n in told) == sorted(staff_ids_for(request))
+    assert body(told[0]) == f"工单 #{request.id}「{TITLE}」需要人工派单：服务队无法承接"
+    assert Notification.objects.filter(request_id=request.id, kind=Kind.TEAM_OFFERED).count() == 0
