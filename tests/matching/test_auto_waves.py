@@ -6,6 +6,7 @@ event log telling the whole story. Also the helpers the other auto-mode tests sh
 from datetime import timedelta
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from apps.dispatch.models import Offer, OfferStatus
@@ -76,11 +77,14 @@ def live_offers(request: ServiceRequest) -> list[Offer]:
 
 
 def expire_all(request: ServiceRequest) -> int:
-    """Let every live offer of ``request`` run out, and run the expiry sweep as beat does."""
-    Offer.objects.filter(request=request, status=OfferStatus.OFFERED).update(
-        expires_at=timezone.now() - timedelta(seconds=1)
-    )
-    return offers_expire()
+    """Let every live offer of ``request`` run out, and run the expiry sweep as beat does. One
+    transaction: a worker never sees the offers lapsed before the sweep has expired them (it would
+    send the next wave from ``offered`` and the story would read differently)."""
+    with transaction.atomic():
+        Offer.objects.filter(request=request, status=OfferStatus.OFFERED).update(
+            expires_at=timezone.now() - timedelta(seconds=1)
+        )
+        return offers_expire()
 
 
 def counts(request: ServiceRequest) -> tuple[int, int, int, int]:
