@@ -9,7 +9,9 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import requests
 from django.db import connection
+from rest_framework.authtoken.models import Token
 
 from apps.core.errors import Conflict
 from apps.dispatch.models import Offer, OfferEvent, OfferStatus
@@ -19,6 +21,7 @@ from apps.notifications.models import Kind, Notification
 from apps.organisation.models import DispatchMode
 from apps.service_requests.models import RequestEvent, ServiceRequest, Status
 from apps.volunteers.models import VolunteerProfile
+from tests.dispatch.test_accept_race_postgres import _wait_for_server_connections_to_close
 from tests.matching.test_broadcast import open_broadcast
 from tests.volunteers.factories import make_volunteer
 
@@ -110,3 +113,69 @@ def test_exactly_three_of_fifty_simultaneous_takes_win_every_round(require_postg
 
         # Free the winners for the next round (a task they hold would overlap the next request).
         request_cancel(request=request, actor=cast.resident, reason="")
+
+
+HTTP_ROUNDS = 3
+
+
+def test_exactly_three_of_fifty_simultaneous_takes_over_http_win_every_round(
+    require_postgres, transactional_db, live_server, cast, org
+):
+    """The same race through the API: one HTTP session and token per volunteer against the live
+    server (one thread and one PostgreSQL connection per request); 201 for exactly three, a clean
+    409 ``offer_taken`` for the rest, never a 5xx."""
+    crowd = [
+        make_volunteer(
+            township=org["township_a"],
+            village=org["village_a1"],
+            categories=[org["category"]],
+            phone=f"1340000{i:04d}",
+            password=None,
+        )
+        for i in range(VOLUNTEERS)
+    ]
+    sessions: dict[int, requests.Session] = {}
+    for volunteer in crowd:
+        session = requests.Session()
+        session.headers["Authorization"] = f"Token {Token.objects.create(user=volunteer.user).key}"
+        sessions[volunteer.id] = session
+    try:
+        with ThreadPoolExecutor(max_workers=VOLUNTEERS) as pool:
+            # Open every keep-alive connection first, so a round's POSTs reach the server together.
+            for response in pool.map(lambda s: s.get(f"{live_server.url}/api/v1/me/", timeout=30), sessions.values()):
+                assert response.status_code == 200, response.text
+            for round_number in range(HTTP_ROUNDS):
+                request = open_broadcast(cast, org, needed=NEEDED)
+                barrier = threading.Barrier(VOLUNTEERS, timeout=30)
+
+                def take(volunteer_id: int, request_id: int = request.id, barrier=barrier) -> tuple[int, int, dict]:
+                    session = sessions[volunteer_id]
+                    barrier.wait()
+                    response = session.post(f"{live_server.url}/api/v1/open-tasks/{request_id}/take/", timeout=60)
+                    try:
+                        body = response.json()
+                    except ValueError:
+                        body = {"raw": response.text[:500]}
+                    return volunteer_id, response.status_code, body
+
+                results = list(pool.map(take, sessions))
+                where = f"round {round_number}: {sorted(Counter(status for _v, status, _b in results).items())}"
+                assert Counter(status for _v, status, _b in results) == {201: NEEDED, 409: VOLUNTEERS - NEEDED}, where
+                assert {body["code"] for _v, status, body in results if status == 409} == {"offer_taken"}, where
+                winners = {v for v, status, _b in results if status == 201}
+                request.refresh_from_db()
+                assert (request.status, request.volunteers_accepted) == (Status.ACCEPTED, NEEDED), where
+                assert (
+                    set(
+                        Offer.objects.filter(request=request, status=OfferStatus.ACCEPTED).values_list(
+                            "volunteer_id", flat=True
+                        )
+                    )
+                    == winners
+                ), where
+                assert Offer.objects.filter(request=request).count() == NEEDED, where
+                request_cancel(request=request, actor=cast.resident, reason="")
+    finally:
+        for session in sessions.values():
+            session.close()
+        _wait_for_server_connections_to_close()
