@@ -54,6 +54,12 @@ class Teams:
 
 @pytest.fixture
 def teams(cast, org) -> Teams:
+    return build_teams(cast, org)
+
+
+def build_teams(cast: Cast, org: dict) -> Teams:
+    """Two teams: ``team`` at station A1 with a leader and three members, all serving the
+    tests' field; ``other_team`` at station B1 with its own leader."""
     team = team_create(actor=cast.station_staff_a1, node=org["station_a1"], name=TEAM, kind=TeamKind.SPECIALTY)
     other_team = team_create(
         actor=cast.staff_b, node=org["station_b1"], name="码头村志愿服务队", kind=TeamKind.SPECIALTY
