@@ -4,7 +4,6 @@ at work on one request.
 Every endpoint is for the staff whose area holds the request (``request_for_staff``): anyone
 else, the requester included, gets 404, as for a request that does not exist."""
 
-import inspect
 from typing import Any
 
 from django.urls import URLPattern, path
@@ -36,7 +35,6 @@ MAX_LIMIT = 100
 # Deeper than anyone pages by hand; keeps OFFSET from scanning the whole volunteer table.
 MAX_OFFSET = 10_000
 MAX_SEARCH = 50
-_RANKING_TAKES = inspect.signature(rank_candidates).parameters
 
 
 def managed_request(*, user: User, pk: int) -> ServiceRequest:
@@ -58,24 +56,15 @@ def candidates_for_staff(
 ) -> tuple[list[Candidate], bool]:
     """The request's candidates among the volunteers ``user`` may see, best first, and whether
     more follow (one more is ranked to know, not counted)."""
-    visible = volunteers_visible_to(user=user)
-    if "restrict_to" in _RANKING_TAKES:
-        ranked = rank_candidates(
-            request=request,
-            limit=limit + 1,
-            offset=offset,
-            search=search,
-            restrict_to=visible,
-            township_id=township_id,
-            village_id=village_id,
-        )
-    else:  # the placeholder ranking: narrow by ids
-        if township_id is not None:
-            visible = visible.filter(home_township_id=township_id)
-        if village_id is not None:
-            visible = visible.filter(home_village_id=village_id)
-        ids = list(visible.values_list("id", flat=True))
-        ranked = rank_candidates(request=request, limit=limit + 1, offset=offset, search=search, volunteer_ids=ids)
+    ranked = rank_candidates(
+        request=request,
+        limit=limit + 1,
+        offset=offset,
+        search=search,
+        restrict_to=volunteers_visible_to(user=user),
+        township_id=township_id,
+        village_id=village_id,
+    )
     return ranked[:limit], len(ranked) > limit
 
 

@@ -309,7 +309,9 @@ def test_the_candidates_list_runs_a_fixed_number_of_queries(api, cast, org, worl
     assert len(response.json()["results"]) == rows + 2
 
 
-# 1. the user's node (a township office: its area is the township)
-# 2. the request, among those of the township
-# 3+. the ranking (see apps.matching.selectors.rank_candidates)
-CANDIDATE_QUERIES = 4
+# (The user and their node come with the token; a township office's area costs no query.)
+# 1. the request, among those of the township
+# 2. the ranked page of candidates (hard filters, score and reach in one query, see
+#    apps.matching.selectors.ranked_volunteers), one more than asked for to know if more follow
+# 3. the history of the volunteers on the page, for their reasons (one grouped query)
+CANDIDATE_QUERIES = 3

@@ -15,6 +15,7 @@ from apps.accounts.models import User
 from apps.dispatch import services as dispatch_services
 from apps.dispatch.models import Offer, OfferStatus
 from apps.notifications.models import Notification
+from apps.organisation.models import Place
 from apps.ratings.models import Rating
 from apps.service_requests.models import RequestEvent, ServiceRequest, Status
 from tests.volunteers.factories import make_volunteer
@@ -254,8 +255,15 @@ def test_village_station_only_offers_its_own_villages_volunteers(client, world) 
 )
 def test_widening_the_candidate_filter_never_leaves_the_staff_area(client, world, role: str, shown: bool) -> None:
     advance(world, "queued")
-    volunteer_b = make_volunteer(township=world.org["township_b"], categories=[world.org["category"]], name="马军")
-    url = f"/s/requests/{world.request.id}/?township={world.org['township_b'].id}&category="
+    org = world.org
+    # 码头村 lies 3 km from 太平庄村, within the volunteer's 5 km service radius: in reach of the
+    # request, so only the staff member's area keeps the volunteer off the list.
+    Place.objects.filter(id=org["village_a1"].id).update(latitude="39.480000", longitude="115.970000")
+    Place.objects.filter(id=org["village_b1"].id).update(latitude="39.480000", longitude="116.005000")
+    volunteer_b = make_volunteer(
+        township=org["township_b"], village=org["village_b1"], categories=[org["category"]], name="马军"
+    )
+    url = f"/s/requests/{world.request.id}/?township={org['township_b'].id}"
     html = client_as(client, world.cast, role).get(url).content.decode()
     assert (candidate(volunteer_b) in html) is shown
     assert (volunteer_b.volunteer_number in html) is shown
@@ -295,11 +303,11 @@ def test_staff_queue_lists_exactly_the_requests_of_the_staff_area(client, world,
 
 @pytest.mark.parametrize(
     ("role", "shown"),
-    [("sub_centre_staff", False), ("centre_office_staff", True), ("dispatcher", True)],
+    [("sub_centre_staff", False), ("centre_office_staff", False), ("dispatcher", False)],
 )
 def test_the_sub_centre_is_never_offered_volunteers_of_another_field(client, world, role: str, shown: bool) -> None:
-    """Widened to the other field in township B, the candidates are 陈志强 for the centre and its
-    office, and nobody for the sub-centre."""
+    """Filtered to township B, where 陈志强 serves only the other field: the candidates are ranked
+    for the request's own field, so he is offered to nobody, the sub-centre least of all."""
     advance(world, "queued")
     org = world.org
     url = f"/s/requests/{world.request.id}/?township={org['township_b'].id}&category={org['other_category'].id}"

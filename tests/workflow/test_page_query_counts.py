@@ -60,6 +60,11 @@ def _with_volunteers(cast, org, n: int) -> ServiceRequest:
     return ServiceRequest.objects.get(id=request.id)
 
 
+def _more_candidates(org, n: int) -> None:
+    for _ in range(n):
+        make_volunteer(township=org["township_a"], village=org["village_a2"], categories=[org["category"]])
+
+
 def _get(client, user, url: str):
     client.force_login(user)
     assert client.get(url).status_code == 200  # served once before it is measured
@@ -184,26 +189,29 @@ def test_staff_queue_page_of_a_sub_centre_runs_seven_queries(client, cast, org, 
 
 
 @pytest.mark.parametrize("rows", ROWS)
-def test_staff_request_detail_page_runs_thirteen_queries(client, cast, org, django_assert_num_queries, rows):
+def test_staff_request_detail_page_runs_fourteen_queries(client, cast, org, django_assert_num_queries, rows):
     request = _with_volunteers(cast, org, rows)
+    # Candidates: the other volunteer of township A and as many more as the request has taken (those
+    # who accepted are not candidates any more).
+    _more_candidates(org, rows)
     client = _get(client, cast.staff_a, f"/s/requests/{request.id}/")
 
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(14):
         # 1. the session
         # 2. the user
         # 3. the user's node (a township office)
         # 4. the request, among those of the township, joined to category, township, village and station
-        # 5. its rating (none yet)
-        # 6. its timeline, each event joined to its actor
-        # 7. the offers holding a place, joined to volunteer and user
-        # 8. the user's volunteer profile (none), for the menu
-        # 9. the townships, for the candidate filter
-        # 10. the villages of the request's township, for the candidate filter
-        # 11. the candidates: verified, active volunteers of the area in the request's field and
-        #     township, joined to user, home township and village (at most 100)
-        # 12. the candidates' fields, prefetched in one query
-        # 13. the active service fields, for the candidate filter (read afresh on every view, so a
-        #     field added or switched off since shows at once)
+        # 5. its timeline, each event joined to its actor
+        # 6. the offers holding a place, joined to volunteer and user
+        # 7. its rating (none yet)
+        # 8. the ranked candidates: the page of 20 (and one more, to know if more follow) of the
+        #    volunteers of the area, hard filters, score and reach in one query
+        # 9. the history of the candidates on the page, for their reasons (one grouped query)
+        # 10. the queue's state of the request (none: it is dispatched by staff)
+        # 11. the waves the queue sent (none)
+        # 12. the user's volunteer profile (none), for the menu
+        # 13. the active teams of the area, for the mode's team picker
+        # 14. the townships, for the candidate filter
         response = client.get(f"/s/requests/{request.id}/")
 
     html = response.content.decode()
@@ -211,28 +219,31 @@ def test_staff_request_detail_page_runs_thirteen_queries(client, cast, org, djan
 
 
 @pytest.mark.parametrize("rows", ROWS)
-def test_staff_request_detail_page_of_a_sub_centre_runs_fourteen_queries(
+def test_staff_request_detail_page_of_a_sub_centre_runs_fifteen_queries(
     client, cast, org, django_assert_num_queries, rows
 ):
     request = _with_volunteers(cast, org, rows)
+    # Candidates: the other volunteer of township A and as many more as the request has taken (those
+    # who accepted are not candidates any more).
+    _more_candidates(org, rows)
     client = _get(client, cast.sub_centre_staff, f"/s/requests/{request.id}/")
 
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(15):
         # 1. the session
         # 2. the user
         # 3. the user's node (a sub-centre)
         # 4. the fields the sub-centre looks after
         # 5. the request, among those of its fields
-        # 6. its rating
-        # 7. its timeline with actors
-        # 8. the offers holding a place, with volunteer and user
-        # 9. the user's volunteer profile (none), for the menu
-        # 10. the townships
-        # 11. the villages of the request's township
-        # 12. the candidates: of its fields (a subquery, so no row repeats) in the request's field
-        #     and township
-        # 13. the candidates' fields, prefetched
-        # 14. the active service fields, for the candidate filter
+        # 6. its timeline with actors
+        # 7. the offers holding a place, with volunteer and user
+        # 8. its rating
+        # 9. the ranked candidates, of its fields (a subquery, so no row repeats)
+        # 10. the candidates' history, for their reasons
+        # 11. the queue's state of the request
+        # 12. the waves the queue sent
+        # 13. the user's volunteer profile (none), for the menu
+        # 14. the active teams serving its fields, for the team picker
+        # 15. the townships, for the candidate filter
         response = client.get(f"/s/requests/{request.id}/")
 
     html = response.content.decode()
