@@ -280,3 +280,22 @@ def test_the_queue_page_groups_what_needs_a_person_apart_from_what_the_queue_wor
     needs_person, working = html.split('id="queue-working"')
     assert f'href="/s/requests/{directed.id}/"' in needs_person and f'href="/s/requests/{stuck.id}/"' in needs_person
     assert f'href="/s/requests/{auto.id}/"' in working and f'href="/s/requests/{auto.id}/"' not in needs_person
+    assert needs_person.count('<span class="tag u-urgent queue-stop">无合适志愿者</span>') == 1
+    assert "queue-stop" not in working
+
+
+@pytest.mark.parametrize("rows", [1, 5])
+def test_more_candidates_run_a_fixed_number_of_queries(client, cast, org, world, django_assert_num_queries, rows):
+    more_volunteers(org, 20 + rows)  # after the first 20: the other volunteer and ``rows`` more
+    client.force_login(cast.staff_a)
+    url = f"/s/requests/{world['request'].id}/candidates/?offset=20"
+    assert client.get(url).status_code == 200  # served once before it is measured
+    with django_assert_num_queries(6):
+        # 1. the session
+        # 2. the user
+        # 3. the user's node (a township office)
+        # 4. the request, among those of the township
+        # 5. the ranked page of candidates (and one more, to know if more follow), in one query
+        # 6. the history of the candidates on the page, for their reasons (one grouped query)
+        response = client.get(url)
+    assert response.content.decode().count('name="volunteer_ids"') == rows + 2

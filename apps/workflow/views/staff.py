@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import BooleanField, Case, Count, Q, When
+from django.db.models import BooleanField, Case, Count, F, Q, When
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -68,7 +68,8 @@ def staff_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     counts = None
     if tab == "todo":
         qs = qs.annotate(
-            waits_for_person=Case(When(NEEDS_PERSON, then=True), default=False, output_field=BooleanField())
+            waits_for_person=Case(When(NEEDS_PERSON, then=True), default=False, output_field=BooleanField()),
+            queue_stop=F("match__needs_person"),  # why the queue gave up, shown in the row
         )
         counts = qs.aggregate(needs_person=Count("id", filter=Q(waits_for_person=True)), total=Count("id"))
         counts["working"] = counts["total"] - counts["needs_person"]
