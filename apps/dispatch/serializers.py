@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from django.utils.functional import cached_property
+from django.utils.functional import cached_property, lazy
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
@@ -15,7 +15,7 @@ from apps.service_requests.serializers import LabelField
 
 from .models import Offer, OfferStatus
 from .selectors import offer_expected_arrival, volunteer_sees_contact
-from .services import MAX_ETA_MINUTES
+from .services import MAX_ETA_MINUTES, eta_range_message
 
 
 class DispatchInput(serializers.Serializer):
@@ -37,6 +37,10 @@ class DeclineInput(serializers.Serializer):
     reason = TextField(max_length=500, required=False, allow_blank=True, default="")
 
 
+# Any ETA that is not a whole number of minutes in range reads the same, in the reader's language.
+ETA_RANGE = lazy(eta_range_message, str)()
+
+
 class DepartInput(serializers.Serializer):
     eta_minutes = serializers.IntegerField(
         min_value=1,
@@ -45,6 +49,7 @@ class DepartInput(serializers.Serializer):
         allow_null=True,
         default=None,
         help_text=_("预计多少分钟后到达（1–600，可不填）"),
+        error_messages={key: ETA_RANGE for key in ("invalid", "min_value", "max_value", "max_string_length")},
     )
 
 

@@ -286,6 +286,11 @@ MAX_ETA_MINUTES = 600
 _ETA_COLUMN_MAX = 32767
 
 
+def eta_range_message() -> str:
+    """What an ETA out of range is told, in the active language (service, API and page alike)."""
+    return _("预计到达时间须在1到%(max)d分钟之间。") % {"max": MAX_ETA_MINUTES}
+
+
 def offer_depart(*, offer: Offer, volunteer: VolunteerProfile, eta_minutes: int | None = None) -> Offer:
     """出发: the volunteer holding a place sets off, optionally saying in how many minutes
     (1–600) they expect to arrive. Side effects: the offer moves accepted → on the way with
@@ -302,7 +307,7 @@ def offer_depart(*, offer: Offer, volunteer: VolunteerProfile, eta_minutes: int 
     offer as it is, with no event or notification. Refusals (Conflict): ``not_accepted`` before
     接单, or as :func:`_closed` says (cancelled, released, expired…)."""
     if eta_minutes is not None and not 1 <= eta_minutes <= MAX_ETA_MINUTES:
-        raise DomainError(_("预计到达时间须在1到%(max)d分钟之间。") % {"max": MAX_ETA_MINUTES}, code="invalid_eta")
+        raise DomainError(eta_range_message(), code="invalid_eta")
     with transaction.atomic():
         request, offer = _lock(offer)
         now = timezone.now()

@@ -38,10 +38,6 @@ PAGE_SIZE = 20
 ETA_PICKS = (10, 20, 30)
 
 
-def _eta_range_message() -> str:
-    return _("预计到达时间须在1到%(max)d分钟之间。") % {"max": dispatch_services.MAX_ETA_MINUTES}
-
-
 class DepartForm(forms.Form):
     """出发 with an optional ETA: a quick pick, or minutes typed (which win over the pick)."""
 
@@ -56,12 +52,12 @@ class DepartForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Not a number at all reads as the range, in the reader's language.
-        self.fields["eta_minutes"].error_messages["invalid"] = _eta_range_message()
+        self.fields["eta_minutes"].error_messages["invalid"] = dispatch_services.eta_range_message()
 
     def clean_eta_minutes(self) -> int | None:
         minutes: int | None = self.cleaned_data.get("eta_minutes")
         if minutes is not None and not 1 <= minutes <= dispatch_services.MAX_ETA_MINUTES:
-            raise forms.ValidationError(_eta_range_message(), code="eta_range")
+            raise forms.ValidationError(dispatch_services.eta_range_message(), code="eta_range")
         return minutes
 
     def eta(self) -> int | None:
