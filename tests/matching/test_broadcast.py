@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 
 from apps.core.errors import Conflict, NotFound
 from apps.dispatch.models import Offer, OfferStatus
-from apps.dispatch.services import dispatch_directed, request_cancel
+from apps.dispatch.services import dispatch_directed, offer_release, request_cancel
 from apps.matching.broadcast import open_task_take, open_tasks_for
 from apps.matching.models import MatchState
 from apps.matching.services import matching_advance
@@ -229,6 +229,25 @@ def test_the_last_place_closes_it_and_a_late_taker_is_told_it_is_gone(db, cast, 
     assert open_tasks_for(volunteer=cast.other_volunteer) == []
 
 
+def test_a_released_place_opens_again_to_the_others_but_not_to_who_released_it(db, cast, org):
+    request = open_broadcast(cast, org, needed=1)
+    offer, _taken = open_task_take(request=request, volunteer=cast.volunteer)
+    assert open_tasks_for(volunteer=cast.other_volunteer) == []
+
+    offer_release(offer=offer, volunteer=cast.volunteer, reason="家里有急事")
+    matching_advance(request_id=request.id)  # the step the release wrote: nothing more to announce
+
+    request.refresh_from_db()
+    assert (request.status, request.volunteers_accepted) == (Status.QUEUED, 0)
+    assert Notification.objects.filter(request_id=request.id, kind=Kind.OPEN_TASK).count() == 2
+    assert [r.id for r in open_tasks_for(volunteer=cast.other_volunteer)] == [request.id]
+    assert open_tasks_for(volunteer=cast.volunteer) == []
+    with pytest.raises(NotFound):
+        open_task_take(request=request, volunteer=cast.volunteer)
+    again, taken = open_task_take(request=request, volunteer=cast.other_volunteer)
+    assert (again.status, taken) == (OfferStatus.ACCEPTED, True)
+
+
 def test_a_cancelled_request_is_refused_as_cancelled(db, cast, org):
     request = open_broadcast(cast, org)
     request_cancel(request=request, actor=cast.resident, reason="")
@@ -422,6 +441,8 @@ def test_open_tasks_page_shows_nothing_to_the_ineligible(db, cast, org):
         assert response.status_code == 200, name
         assert TITLE not in response.content.decode(), name
         assert "暂时没有可以抢的任务。" in response.content.decode(), name
+        hint = "您的志愿者注册通过审核、且未暂停服务时，才能抢单。" in response.content.decode()
+        assert hint == (name in ("paused", "unverified")), name
 
 
 def page_client_for(volunteer: VolunteerProfile) -> Client:
