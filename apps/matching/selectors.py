@@ -64,6 +64,7 @@ EARTH_RADIUS_KM = 6371.0088
 KEPT = (OfferStatus.ACCEPTED, OfferStatus.ON_THE_WAY, OfferStatus.IN_SERVICE, OfferStatus.COMPLETED)
 ANSWERED = (*KEPT, OfferStatus.RELEASED, OfferStatus.DECLINED, OfferStatus.EXPIRED)
 GOOD_RATING = 4
+COMPONENTS = ("distance", "skill", "reliability", "rating", "fairness", "response")
 
 
 @dataclass
@@ -171,12 +172,17 @@ def _distance_km(point: tuple[float, float] | None) -> Expression:
 
 
 def _skill_q(codes: Iterable[str]) -> Q | None:
-    """The volunteer lists one of ``codes``. jsonb containment (``@>``) on PostgreSQL; SQLite has
-    no JSON containment, so there the stored text is searched for the quoted code."""
-    query: Q | None = None
-    for code in codes:
-        one = Q(skills__contains=[code]) if connection.vendor == "postgresql" else Q(skills__icontains=f'"{code}"')
-        query = one if query is None else query | one
+    """The volunteer lists one of ``codes``: jsonb's ``?|`` on PostgreSQL; SQLite has no JSON
+    containment, so there the stored text is searched for each quoted code."""
+    codes = list(codes)
+    if not codes:
+        return None
+    if connection.vendor == "postgresql":
+        # ``?|``: any of these strings is an element of the jsonb array; one operator for all codes.
+        return Q(skills__has_any_keys=codes)
+    query = Q(skills__icontains=f'"{codes[0]}"')
+    for code in codes[1:]:
+        query |= Q(skills__icontains=f'"{code}"')
     return query
 
 
@@ -200,9 +206,10 @@ def _overlapping(window: Window, *, now: datetime) -> Q:
     return begins_before & ends_after
 
 
-def _open_tasks() -> Subquery:
-    held = Offer.objects.filter(volunteer=OuterRef("pk"), status__in=HOLDS_PLACE).order_by()
-    return Subquery(held.values("volunteer").annotate(n=Count("id")).values("n")[:1])
+def _held_offers() -> QuerySet[Offer]:
+    """Every task a volunteer holds (accepted, on the way, in service), across the city: a few
+    thousand rows at most, read once per ranking through the partial index on held offers."""
+    return Offer.objects.filter(status__in=HOLDS_PLACE).order_by()
 
 
 def eligible_volunteers(
@@ -229,7 +236,19 @@ def eligible_volunteers(
     if point is not None:
         reach |= Q(distance_km__lte=F("service_radius_km") + Value(float(extra_km)))
 
-    busy = Offer.objects.filter(volunteer=OuterRef("pk"), status__in=HOLDS_PLACE).exclude(request_id=request.id)
+    # Volunteers at their cap: an uncorrelated ``NOT IN`` that PostgreSQL reads once into a hash
+    # (a few thousand held tasks), rather than a count per volunteer scanned. Busy and already
+    # asked are ``NOT EXISTS``: anti-joins probed only for the volunteers within reach.
+    held = _held_offers()
+    at_cap = (
+        held.values("volunteer_id")
+        .annotate(n=Count("id"))
+        .filter(n__gte=settings.MATCHING_OPEN_TASK_CAP)
+        .values("volunteer_id")
+    )
+    busy = held.filter(
+        volunteer=OuterRef("pk"),
+    ).exclude(request_id=request.id)
     already = Offer.objects.filter(request_id=request.id, volunteer=OuterRef("pk")).exclude(
         status=OfferStatus.WITHDRAWN
     )
@@ -240,10 +259,13 @@ def eligible_volunteers(
         )
         .exclude(user_id=request.requester_id)
         .annotate(distance_km=_distance_km(point))
-        .alias(free_slots=free, open_tasks=Coalesce(_open_tasks(), 0))
+        .alias(free_slots=free)
         .filter(fits, old_enough, reach)
-        .filter(Q(free_slots=window.slots) if window.exact else Q(free_slots__gt=0))
-        .filter(open_tasks__lt=settings.MATCHING_OPEN_TASK_CAP)
+        # ``>=`` rather than ``=`` (the same, as ``free_slots`` ≤ the mask): PostgreSQL guesses an
+        # equality on an expression matches 0.5 % of rows, and with that guess it joins the
+        # places and users by nested loops.
+        .filter(Q(free_slots__gte=window.slots) if window.exact else Q(free_slots__gt=0))
+        .exclude(id__in=at_cap)
         .filter(~Exists(busy.filter(_overlapping(window, now=now))), ~Exists(already))
     )
 
@@ -267,6 +289,12 @@ def eligible_requests_for(
 
 
 # --- Score -------------------------------------------------------------------------------------
+#
+# Distance and skill are columns of the volunteer's row. The four components read from their
+# offers (reliability, rating, fairness, response) come from ONE correlated subquery per
+# candidate that aggregates the volunteer's offers once and returns their weighted sum; the page
+# of candidates then gets each component apart, with the counts its reasons quote, from one
+# grouped query over those volunteers' offers. Both use the same formulas (``_history_formulas``).
 
 
 def _float(expression: Any) -> Cast:
@@ -282,41 +310,106 @@ def _minutes(later: str, earlier: str) -> Expression:
     return ExpressionWrapper(_float(gap) / Value(60_000_000.0), output_field=FloatField())
 
 
-def _per_volunteer(offers: QuerySet[Offer], value: Any, *, default: float) -> Coalesce:
-    """``value`` aggregated over the volunteer's ``offers``, in a correlated subquery; ``default``
-    for a volunteer with none."""
-    rows = offers.filter(volunteer=OuterRef("pk")).order_by().values("volunteer")
+def _history_counts(*, now: datetime) -> dict[str, Any]:
+    """Aggregates over one volunteer's offers (rows of ``Offer``, rating joined through the request)."""
+    s = settings
+    in_history = Q(created_at__gte=now - timedelta(days=s.MATCHING_HISTORY_DAYS))
+    in_month = Q(created_at__gte=now - timedelta(days=s.MATCHING_FAIRNESS_DAYS), status__in=KEPT)
+    completed = Q(status=OfferStatus.COMPLETED)
+    answered_in_history = in_history & Q(responded_at__isnull=False)
+    return {
+        "kept": Count("id", filter=in_history & Q(status__in=KEPT)),
+        "taken": Count("id", filter=in_history & Q(status__in=(*KEPT, OfferStatus.RELEASED))),
+        "released": Count("id", filter=in_history & Q(status=OfferStatus.RELEASED)),
+        "answered": Count("id", filter=in_history & Q(status__in=ANSWERED)),
+        "responses": Count("id", filter=answered_in_history),
+        "response_minutes": Avg(_minutes("responded_at", "created_at"), filter=answered_in_history),
+        "tasks": Count("id", filter=in_month),
+        "month_hours": Sum("hours", filter=in_month),
+        "ratings": Count("request__rating", filter=completed),
+        "rating_sum": Sum("request__rating__score", filter=completed),
+        "good": Count("request__rating", filter=completed & Q(request__rating__score__gte=GOOD_RATING)),
+    }
+
+
+def _history_formulas(counts: dict[str, Any]) -> dict[str, Any]:
+    """Each offer-based component in [0, 1], as an expression over ``counts``; with no offers at
+    all each gives its prior (``HISTORY_PRIORS``)."""
+    s = settings
+    prior_offers, prior_ratings = float(s.MATCHING_PRIOR_OFFERS), float(s.MATCHING_PRIOR_RATINGS)
+    half_minutes = float(s.MATCHING_RESPONSE_HALF_MINUTES)
+    kept, released, answered = _float(counts["kept"]), _float(counts["released"]), _float(counts["answered"])
+    rating_sum = Coalesce(_float(counts["rating_sum"]), Value(0.0), output_field=FloatField())
+    hours = Coalesce(_float(counts["month_hours"]), Value(0.0), output_field=FloatField())
+    return {
+        # (kept − released + prior kept) / (answered + prior offers): a release costs more than a decline.
+        "reliability": Greatest(
+            (kept - released + Value(prior_offers * s.MATCHING_PRIOR_ACCEPT_RATE)) / (answered + Value(prior_offers)),
+            Value(0.0),
+        ),
+        # Bayesian average of the ratings of requests they completed, 1★ → 0, 5★ → 1.
+        "rating": (
+            (rating_sum + Value(prior_ratings * s.MATCHING_PRIOR_RATING))
+            / (_float(counts["ratings"]) + Value(prior_ratings))
+            - Value(1.0)
+        )
+        / Value(4.0),
+        "fairness": Value(1.0)
+        / (
+            Value(1.0)
+            + _float(counts["tasks"]) / Value(float(s.MATCHING_FAIRNESS_TASKS))
+            + hours / Value(float(s.MATCHING_FAIRNESS_HOURS))
+        ),
+        # Mean minutes from offer to answer; NULL (no answers yet) → the prior.
+        "response": Coalesce(
+            Value(half_minutes) / (Value(half_minutes) + counts["response_minutes"]),
+            Value(float(s.MATCHING_RESPONSE_PRIOR)),
+            output_field=FloatField(),
+        ),
+    }
+
+
+def history_priors() -> dict[str, float]:
+    """The offer-based components of a volunteer who has never had an offer."""
+    s = settings
+    return {
+        "reliability": s.MATCHING_PRIOR_ACCEPT_RATE,
+        "rating": (s.MATCHING_PRIOR_RATING - 1) / 4,
+        "fairness": 1.0,
+        "response": s.MATCHING_RESPONSE_PRIOR,
+    }
+
+
+def _history_score(*, now: datetime) -> Coalesce:
+    """Σ weight × component over the four offer-based components, one correlated subquery."""
+    weights = settings.MATCHING_WEIGHTS
+    formulas = _history_formulas(_history_counts(now=now))
+    weighted = sum((Value(float(weights[name])) * formula for name, formula in formulas.items()), start=Value(0.0))
+    rows = Offer.objects.filter(volunteer=OuterRef("pk")).order_by().values("volunteer")
+    default = sum(weights[name] * prior for name, prior in history_priors().items())
     return Coalesce(
-        Subquery(rows.annotate(value=value).values("value")[:1], output_field=FloatField()),
-        Value(default),
+        Subquery(rows.annotate(value=weighted).values("value")[:1], output_field=FloatField()),
+        Value(float(default)),
         output_field=FloatField(),
     )
 
 
-def _components(request: ServiceRequest, *, now: datetime) -> dict[str, Any]:
-    """Each score component as an SQL expression in [0, 1] (README "How candidates are ranked")."""
+def _place_components(request: ServiceRequest) -> dict[str, Any]:
+    """Distance and skill, in [0, 1], from the volunteer's own row."""
     s = settings
-    history = Offer.objects.filter(created_at__gte=now - timedelta(days=s.MATCHING_HISTORY_DAYS))
-    recent = Offer.objects.filter(created_at__gte=now - timedelta(days=s.MATCHING_FAIRNESS_DAYS), status__in=KEPT)
-    rated = Offer.objects.filter(status=OfferStatus.COMPLETED, request__rating__isnull=False)
-    prior_offers, prior_ratings = float(s.MATCHING_PRIOR_OFFERS), float(s.MATCHING_PRIOR_RATINGS)
-    prior_kept = prior_offers * s.MATCHING_PRIOR_ACCEPT_RATE
-    half_km, half_minutes = float(s.MATCHING_DISTANCE_HALF_KM), float(s.MATCHING_RESPONSE_HALF_MINUTES)
-
+    half_km = float(s.MATCHING_DISTANCE_HALF_KM)
     skill_q = _skill_q(request.category.skills or [])
     both = Q(_serves(request.category_id)) & skill_q if skill_q is not None else None
-    kept = _float(Count("id", filter=Q(status__in=KEPT)))
-    released = _float(Count("id", filter=Q(status=OfferStatus.RELEASED)))
-    answered = _float(Count("id", filter=Q(status__in=ANSWERED)))
     return {
         "distance": Case(
             When(home_village_id=request.village_id, then=Value(1.0)),
             When(home_township_id=request.township_id, then=Value(float(s.MATCHING_SAME_TOWNSHIP_SCORE))),
-            When(
-                distance_km__isnull=False,
-                then=Value(s.MATCHING_CITY_SCORE * half_km) / (Value(half_km) + F("distance_km")),
+            # NULL (a point unknown) → 0.
+            default=Coalesce(
+                Value(s.MATCHING_CITY_SCORE * half_km) / (Value(half_km) + F("distance_km")),
+                Value(0.0),
+                output_field=FloatField(),
             ),
-            default=Value(0.0),
             output_field=FloatField(),
         ),
         "skill": Case(
@@ -324,40 +417,51 @@ def _components(request: ServiceRequest, *, now: datetime) -> dict[str, Any]:
             default=Value(float(s.MATCHING_SKILL_ONLY_ONE_SCORE)),
             output_field=FloatField(),
         ),
-        # (kept − released + prior) / (answered + prior offers): a release costs more than a decline.
-        "reliability": _per_volunteer(
-            history,
-            Greatest((kept - released + Value(prior_kept)) / (answered + Value(prior_offers)), Value(0.0)),
-            default=s.MATCHING_PRIOR_ACCEPT_RATE,
-        ),
-        # Bayesian average of the ratings of requests they completed, 1★ → 0, 5★ → 1.
-        "rating": _per_volunteer(
-            rated,
-            (
-                (_float(Sum("request__rating__score")) + Value(prior_ratings * s.MATCHING_PRIOR_RATING))
-                / (_float(Count("id")) + Value(prior_ratings))
-                - Value(1.0)
-            )
-            / Value(4.0),
-            default=(s.MATCHING_PRIOR_RATING - 1) / 4,
-        ),
-        "fairness": _per_volunteer(
-            recent,
-            Value(1.0)
-            / (
-                Value(1.0)
-                + _float(Count("id")) / Value(float(s.MATCHING_FAIRNESS_TASKS))
-                + _float(Coalesce(Sum("hours"), Value(0), output_field=FloatField()))
-                / Value(float(s.MATCHING_FAIRNESS_HOURS))
-            ),
-            default=1.0,
-        ),
-        "response": _per_volunteer(
-            history.filter(responded_at__isnull=False),
-            Value(half_minutes) / (Value(half_minutes) + Avg(_minutes("responded_at", "created_at"))),
-            default=s.MATCHING_RESPONSE_PRIOR,
-        ),
     }
+
+
+def ranked_volunteers(
+    *,
+    request: ServiceRequest,
+    extra_km: int = 0,
+    search: str = "",
+    volunteer_ids: list[int] | None = None,
+    restrict_to: QuerySet[VolunteerProfile] | None = None,
+    township_id: int | None = None,
+    village_id: int | None = None,
+    now: datetime | None = None,
+) -> QuerySet[VolunteerProfile]:
+    """The eligible volunteers best first, annotated with ``score``, ``distance_km``,
+    ``c_distance`` and ``c_skill`` (unsliced: :func:`rank_candidates` takes a page of it).
+    Arguments as for :func:`rank_candidates`."""
+    now = now or timezone.now()
+    qs = eligible_volunteers(request=request, extra_km=extra_km, now=now)
+    if volunteer_ids is not None:
+        qs = qs.filter(id__in=volunteer_ids)
+    if restrict_to is not None:
+        qs = qs.filter(id__in=restrict_to.values("id"))
+    if township_id is not None:
+        qs = qs.filter(home_township_id=township_id)
+    if village_id is not None:
+        qs = qs.filter(home_village_id=village_id)
+    if search := search.strip():
+        qs = qs.filter(Q(volunteer_number__icontains=search) | Q(user__name__icontains=search))
+
+    weights = settings.MATCHING_WEIGHTS
+    place = _place_components(request)
+    score = (
+        Value(float(weights["distance"])) * F("c_distance")
+        + Value(float(weights["skill"])) * F("c_skill")
+        + _history_score(now=now)
+    )
+    return (
+        qs.annotate(c_distance=place["distance"], c_skill=place["skill"])
+        .annotate(score=ExpressionWrapper(score, output_field=FloatField()))
+        .select_related("user", "home_township", "home_village")
+        # Encrypted and never shown in a list: not read, not decrypted.
+        .defer("id_number", "emergency_contact_phone", "guardian_phone")
+        .order_by("-score", "id")
+    )
 
 
 def rank_candidates(
@@ -377,73 +481,54 @@ def rank_candidates(
     ``extra_km`` widens the reach; ``search`` matches number or name; ``volunteer_ids`` restricts
     the ranking to these volunteers (a team's members, one volunteer's eligibility);
     ``restrict_to`` to the volunteers a staff member may see; ``township_id``/``village_id`` to
-    volunteers living there. Two queries (three with reasons to build), whatever the city's size."""
+    volunteers living there. Two queries (one when nobody is eligible), whatever the city's size."""
     now = now or timezone.now()
-    qs = eligible_volunteers(request=request, extra_km=extra_km, now=now)
-    if volunteer_ids is not None:
-        qs = qs.filter(id__in=volunteer_ids)
-    if restrict_to is not None:
-        qs = qs.filter(id__in=restrict_to.values("id"))
-    if township_id is not None:
-        qs = qs.filter(home_township_id=township_id)
-    if village_id is not None:
-        qs = qs.filter(home_village_id=village_id)
-    if search := search.strip():
-        qs = qs.filter(Q(volunteer_number__icontains=search) | Q(user__name__icontains=search))
-
-    components = _components(request, now=now)
-    weights = settings.MATCHING_WEIGHTS
-    score = sum((Value(float(weights[name])) * F(f"c_{name}") for name in components), start=Value(0.0))
-    ranked = (
-        qs.annotate(**{f"c_{name}": expression for name, expression in components.items()})
-        .annotate(score=ExpressionWrapper(score, output_field=FloatField()))
-        .select_related("user", "home_township", "home_village")
-        .order_by("-score", "id")[offset : offset + limit]
+    ranked = ranked_volunteers(
+        request=request,
+        extra_km=extra_km,
+        search=search,
+        volunteer_ids=volunteer_ids,
+        restrict_to=restrict_to,
+        township_id=township_id,
+        village_id=village_id,
+        now=now,
     )
-    volunteers = list(ranked)
+    volunteers = list(ranked[offset : offset + limit])
     if not volunteers:
         return []
-    stats = _history_of([v.id for v in volunteers], now=now)
-    return [
-        Candidate(
-            volunteer=v,
-            score=round(v.score, 2),
-            reasons=reasons_for(request=request, volunteer=v, stats=stats.get(v.id, {})),
-            distance_km=v.distance_km,  # type: ignore[attr-defined]
-            components={name: round(getattr(v, f"c_{name}"), 3) for name in components},
+    history = _history_of([v.id for v in volunteers], now=now)
+    priors = history_priors()
+    candidates = []
+    for v in volunteers:
+        stats = history.get(v.id, {})
+        components = {"distance": v.c_distance, "skill": v.c_skill}  # type: ignore[attr-defined]
+        components |= {name: stats.get(f"c_{name}", prior) for name, prior in priors.items()}
+        candidates.append(
+            Candidate(
+                volunteer=v,
+                score=round(v.score, 2),  # type: ignore[attr-defined]
+                reasons=reasons_for(request=request, volunteer=v, stats=stats),
+                distance_km=v.distance_km,  # type: ignore[attr-defined]
+                components={name: round(components[name], 3) for name in COMPONENTS},
+            )
         )
-        for v in volunteers
-    ]
+    return candidates
 
 
 # --- Reasons -----------------------------------------------------------------------------------
 
 
 def _history_of(volunteer_ids: list[int], *, now: datetime) -> dict[int, dict[str, Any]]:
-    """What the reasons quote, for the volunteers on the page only: one grouped query."""
-    s = settings
-    in_history = Q(created_at__gte=now - timedelta(days=s.MATCHING_HISTORY_DAYS))
+    """The counts the reasons quote and the four offer-based components (``c_<name>``), for the
+    volunteers on the page only: one grouped query. A volunteer without offers has no entry."""
+    counts = _history_counts(now=now)
+    formulas = {f"c_{name}": formula for name, formula in _history_formulas(counts).items()}
     rows = (
         Offer.objects.filter(volunteer_id__in=volunteer_ids)
         .order_by()
         .values("volunteer_id")
-        .annotate(
-            answered=Count("id", filter=in_history & Q(status__in=ANSWERED)),
-            taken=Count("id", filter=in_history & Q(status__in=(*KEPT, OfferStatus.RELEASED))),
-            released=Count("id", filter=in_history & Q(status=OfferStatus.RELEASED)),
-            responses=Count("id", filter=in_history & Q(responded_at__isnull=False)),
-            response_minutes=Avg(
-                _minutes("responded_at", "created_at"), filter=in_history & Q(responded_at__isnull=False)
-            ),
-            tasks=Count(
-                "id",
-                filter=Q(created_at__gte=now - timedelta(days=s.MATCHING_FAIRNESS_DAYS), status__in=KEPT),
-            ),
-            ratings=Count("request__rating", filter=Q(status=OfferStatus.COMPLETED)),
-            good=Count(
-                "request__rating", filter=Q(status=OfferStatus.COMPLETED, request__rating__score__gte=GOOD_RATING)
-            ),
-        )
+        .annotate(**counts)
+        .annotate(**formulas)
     )
     return {row["volunteer_id"]: dict(row) for row in rows}
 

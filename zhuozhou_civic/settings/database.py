@@ -12,6 +12,10 @@ if DATABASE_URL:
             conn_health_checks=True,
         )
     }
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # No JIT: the ranking of candidates (apps.matching.selectors) is estimated costly enough
+        # for PostgreSQL to compile it, which takes seconds for a query that runs in milliseconds.
+        DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 else:
     # The embedded default. WAL lets the web process read while the worker writes, and
     # IMMEDIATE transactions take the write lock up front so concurrent writers queue on
