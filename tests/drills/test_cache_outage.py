@@ -15,7 +15,7 @@ from django.test import Client
 from apps.core import cache as resilient
 from apps.core.cache import ResilientRedisCache
 from tests.accounts.factories import PASSWORD, make_user
-from tests.drills.redis_server import RedisServer
+from tools.drills.redis_server import RedisServer
 
 TIMEOUT = 0.3
 

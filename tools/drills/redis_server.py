@@ -31,9 +31,10 @@ def _answers(port: int) -> bool:
 
 
 class RedisServer:
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, port: int | None = None) -> None:
+        """On ``port``, or else the first free one of :data:`PORTS`."""
         self.directory = directory
-        self.port = next((port for port in PORTS if not _listening(port)), 0)
+        self.port = port or next((port for port in PORTS if not _listening(port)), 0)
         assert self.port, f"every port of {PORTS} is taken"
         self.process: subprocess.Popen[bytes] | None = None
         self.frozen = False
@@ -45,8 +46,10 @@ class RedisServer:
     def start(self, timeout: float = 10) -> None:
         assert self.process is None or self.process.poll() is not None
         log = (self.directory / f"redis-{self.port}.log").open("ab")
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        # Debian's redis-server, wherever PATH has it; a fixed command, no shell.
+        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        self.process = subprocess.Popen(  # noqa: S603
+            command,
             cwd=self.directory,
             stdout=log,
             stderr=subprocess.STDOUT,

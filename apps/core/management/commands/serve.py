@@ -1,5 +1,7 @@
 import importlib.util
+import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -12,6 +14,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+
+from apps.core import worker_watch
 
 # The web server's settings (gthread 2 workers x 4 threads, keep-alive 65 s, access log on stdout)
 # live in one file at the top of the repository, shared with the README's deployment steps, the
@@ -57,6 +61,7 @@ class Child:
     delay: float | None = None  # the pause before the current run; None before the first restart
     due_at: float | None = None  # when a child that exited is started again
     restarts: int = 0
+    kill_at: float | None = None  # when a child asked to stop (recycled) is killed if still running
 
 
 class PlatformDown(Exception):
@@ -82,6 +87,17 @@ class Supervisor:
         child.process = subprocess.Popen(child.command)
         child.started_at = time.monotonic()
         child.due_at = None
+        child.kill_at = None
+
+    def recycle(self, child: Child, reason: str) -> None:
+        """Stop a running child that no longer works (SIGTERM, SIGKILL 10 s later if need be), so
+        that :meth:`check` starts it again."""
+        with self.lock:
+            if self.stopping or child.process is None or child.process.poll() is not None or child.kill_at:
+                return
+            self.log(f"{child.name} (pid {child.process.pid}) {reason}; stopping it to start it again")
+            child.process.send_signal(signal.SIGTERM)
+            child.kill_at = time.monotonic() + 10
 
     def check(self) -> None:
         with self.lock:
@@ -99,6 +115,9 @@ class Supervisor:
                     continue
                 code = child.process.poll()
                 if code is None:
+                    if child.kill_at is not None and now >= child.kill_at:
+                        child.process.kill()
+                        child.kill_at = None
                     continue
                 if not child.restart:
                     raise PlatformDown(f"{child.name} exited ({code}); stopping the rest")
@@ -138,8 +157,9 @@ class Command(BaseCommand):
     help = (
         "Run the whole platform in one terminal: web server (gunicorn; Django's development server "
         "with DJANGO_DEBUG=1 or where gunicorn cannot run), Celery worker and Celery beat. A worker "
-        "or beat that exits is started again (after 1 s, doubling up to 10 s while it keeps exiting); "
-        "the web server exiting stops the platform."
+        "or beat that exits is started again (after 1 s, doubling up to 10 s while it keeps exiting), "
+        "and so is a worker that stops taking messages from a Redis broker; the web server exiting "
+        "stops the platform."
     )
 
     def add_arguments(self, parser: Any) -> None:
@@ -148,10 +168,16 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         addrport = options["addrport"]
         celery = [sys.executable, "-m", "celery", "-A", "zhuozhou_civic"]
-        # One process each; on SQLite a single worker thread avoids write contention.
-        worker = [*celery, "worker", "--loglevel=INFO", "--concurrency=1"]
+        # On SQLite a single worker thread avoids write contention; on PostgreSQL one worker
+        # process per core (2 to 4), so a backlog left by a broker outage drains in seconds. Gossip
+        # and mingle only talk between workers (the job rows, not the workers, know the work), and
+        # gossip's restart after a lost broker connection is where kombu raises AttributeError.
+        node = f"worker{os.getpid()}@{socket.gethostname()}"
+        worker = [*celery, "worker", f"--hostname={node}", "--loglevel=INFO", "--without-gossip", "--without-mingle"]
         if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-            worker.append("--pool=solo")
+            worker += ["--pool=solo", "--concurrency=1"]
+        else:
+            worker.append(f"--concurrency={max(2, min(4, os.cpu_count() or 1))}")
         beat = [*celery, "beat", "--loglevel=INFO", "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME]
         use_gunicorn = not settings.DEBUG and gunicorn_available()
 
@@ -159,7 +185,8 @@ class Command(BaseCommand):
         # dies is simply started again. Gunicorn's master already replaces a web worker that dies;
         # the master itself exiting means the address is taken or the configuration is wrong, which
         # starting it again would not mend: then the platform stops, and says why.
-        children = [Child("celery worker", worker, restart=True), Child("celery beat", beat, restart=True)]
+        worker_child = Child("celery worker", worker, restart=True)
+        children = [worker_child, Child("celery beat", beat, restart=True)]
         if use_gunicorn:
             children.append(Child("gunicorn", gunicorn_command(addrport), restart=False))
         supervisor = Supervisor(children, log=self._log)
@@ -169,6 +196,12 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, _raise_stop)
         signal.signal(signal.SIGINT, _raise_stop)
         watcher: threading.Thread | None = None
+        broker = str(settings.CELERY_BROKER_URL)
+        if broker.startswith(("redis://", "rediss://")):
+            # A worker that is up but takes no messages is stopped and started again (apps/core/worker_watch.py).
+            threading.Thread(
+                target=self._watch_consumer, args=(supervisor, worker_child, broker, node), daemon=True
+            ).start()
         try:
             supervisor.start()
             self.stdout.write(self.style.SUCCESS(f"涿州i志愿 running at http://{addrport}/  (Ctrl+C to stop)"))
@@ -196,6 +229,26 @@ class Command(BaseCommand):
     def _log(self, line: str) -> None:
         self.stderr.write(f"[serve {time.strftime('%Y-%m-%d %H:%M:%S')}] {line}")
         self.stderr.flush()
+
+    @staticmethod
+    def _watch_consumer(supervisor: Supervisor, worker: Child, broker: str, node: str) -> None:
+        from celery import current_app
+
+        queue = str(current_app.conf.task_default_queue)
+        watch = worker_watch.StallWatch()
+        while not supervisor.stopping:
+            time.sleep(worker_watch.CHECK_INTERVAL)
+            if worker.process is None or worker.due_at is not None or worker.kill_at is not None:
+                watch.reset()
+                continue
+            reading = worker_watch.read(broker, queue, node)
+            if watch.observe(reading, started_at=worker.started_at):
+                supervisor.recycle(
+                    worker,
+                    f"took no message for {watch.stall_seconds:g} s while {reading.waiting} waited "
+                    f"({'idle' if reading.busy is False else 'not answering'})",
+                )
+                watch.reset()
 
     @staticmethod
     def _watch(supervisor: Supervisor) -> None:
