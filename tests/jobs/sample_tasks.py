@@ -19,18 +19,18 @@ class Clock:
 clock = Clock()
 
 
-@shared_task(name="tests.jobs.record", time_limit=10)  # type: ignore[untyped-decorator]
+@shared_task(name="tests.jobs.record", time_limit=10)
 def record(subject_id: int) -> None:
     ran.append(subject_id)
     clock.now += clock.step
 
 
-@shared_task(name="tests.jobs.fail", time_limit=10)  # type: ignore[untyped-decorator]
+@shared_task(name="tests.jobs.fail", time_limit=10)
 def fail(subject_id: int) -> None:
     ran.append(subject_id)
     raise ConnectionRefusedError(f"the mail server refused #{subject_id}")
 
 
-@shared_task(name="tests.jobs.long", time_limit=100)  # type: ignore[untyped-decorator]
+@shared_task(name="tests.jobs.long", time_limit=100)
 def long(subject_id: int) -> None:
     ran.append(subject_id)

@@ -1,6 +1,7 @@
 """The job queue's rules on PostgreSQL, at fixed times: claims and leases, backoff, dead jobs,
 the relay's budget and marks, the sweep, the drain, and SKIP LOCKED between concurrent claims."""
 
+import json
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -246,7 +247,7 @@ def test_relay_task_stops_at_the_first_refused_message_and_unmarks_the_rest():
     jobs = [make_job(n, run_at=NOW - s(10 - n)) for n in range(4)]
     published: list[tuple] = []
 
-    def broker(name, *args, **options):
+    def broker(name, *args, producer, **options):
         if len(published) == 2:
             raise ConnectionError("Redis went away")
         published.append((name, args, options))
@@ -255,23 +256,26 @@ def test_relay_task_stops_at_the_first_refused_message_and_unmarks_the_rest():
 
     limit = run_time_limit(RECORD)
     assert published == [
-        ("jobs.run", (jobs[0].id,), {"time_limit": limit, "soft_time_limit": limit - 1}),
-        ("jobs.run", (jobs[1].id,), {"time_limit": limit, "soft_time_limit": limit - 1}),
+        ("jobs.run", (jobs[0].id,), {"time_limit": limit, "soft_time_limit": limit - 1, "priority": 6}),
+        ("jobs.run", (jobs[1].id,), {"time_limit": limit, "soft_time_limit": limit - 1, "priority": 6}),
     ]
     marks = [row(job).published_at for job in jobs]
     assert marks[0] is not None and marks[1] == marks[0]
     assert marks[2:] == [None, None]
 
 
-def test_relay_publishes_a_run_message_per_due_job_to_the_real_broker(require_redis):
+def test_relay_publishes_a_run_message_per_due_job_to_the_real_broker_behind_beats_ticks(require_redis):
     broker = redis.Redis.from_url(require_redis)
-    broker.delete("celery")
+    # Kombu keeps a list per priority step: "celery" (0, beat's ticks) is read before "celery\x06\x166".
+    run_queue = "celery\x06\x166"
+    broker.delete("celery", run_queue)
     jobs = [make_job(n, run_at=NOW - s(10 - n), task="notifications.deliver_email") for n in range(3)]
 
     assert jobs_relay(budget=2) == 2
 
-    messages = [__import__("json").loads(raw) for raw in broker.lrange("celery", 0, -1)]
-    broker.delete("celery")
+    messages = [json.loads(raw) for raw in broker.lrange(run_queue, 0, -1)]
+    assert broker.llen("celery") == 0
+    broker.delete(run_queue)
     assert [(m["headers"]["task"], m["headers"]["argsrepr"], m["headers"]["timelimit"]) for m in messages] == [
         ("jobs.run", f"({jobs[1].id},)", [25.0, 24.0]),
         ("jobs.run", f"({jobs[0].id},)", [25.0, 24.0]),
@@ -288,7 +292,7 @@ def test_the_time_limit_of_a_run_is_its_tasks_plus_the_drain_window():
 # --- sweep -----------------------------------------------------------------------------------------
 
 
-def running(subject_id: int, *, lease_ends: datetime, attempts: int = 1, **fields: object) -> Job:
+def running(subject_id: int, *, lease_ends: datetime, attempts: int = 1) -> Job:
     return make_job(
         subject_id,
         state=JobState.RUNNING,
@@ -298,7 +302,6 @@ def running(subject_id: int, *, lease_ends: datetime, attempts: int = 1, **field
         claimed_by=f"host:{subject_id}",
         published_at=NOW - s(40),
         run_at=NOW - s(100 - subject_id),
-        **fields,
     )
 
 
@@ -368,8 +371,8 @@ def test_a_run_claims_under_a_lease_that_ends_just_after_celery_would_kill_it():
 
     assert claim is not None and drained is not None and drained.id == second.id
     a, b = row(first), row(second)
-    assert a.lease_expires_at - a.claimed_at == s(27)
-    assert b.lease_expires_at - b.claimed_at == s(23)
+    assert a.claimed_at is not None and b.claimed_at is not None
+    assert (a.lease_expires_at, b.lease_expires_at) == (a.claimed_at + s(27), b.claimed_at + s(23))
     assert (a.claimed_by, b.claimed_by) == ("host:7", "host:7")
 
 
@@ -429,6 +432,7 @@ def test_a_failing_job_is_retried_with_backoff_and_the_drain_goes_on():
     stored = row(failing)
     assert (stored.state, stored.attempts) == (JobState.PENDING, 1)
     assert stored.last_error == "ConnectionRefusedError: the mail server refused #1"
+    assert stored.claimed_at is not None
     assert s(5) <= stored.run_at - stored.claimed_at <= s(5.5)
     assert row(after).state == JobState.DONE
 
