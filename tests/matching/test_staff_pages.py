@@ -149,6 +149,18 @@ def test_only_the_staff_of_the_request_switch_its_mode_on_the_page(client, cast,
     assert ServiceRequest.objects.get(id=request.id).dispatch_mode == DispatchMode.AUTO
 
 
+def test_staff_hand_a_request_to_a_team_of_their_area(client, cast, world):
+    request = world["request"]
+    client.force_login(cast.staff_a)
+    response = client.post(f"/s/requests/{request.id}/dispatch-mode/", {"mode": "team", "team": world["team_a"].id})
+    assert (response.status_code, response["Location"]) == (302, f"/s/requests/{request.id}/")
+    assert messages_of(response) == ["派单方式已改为「服务队派单」。"]
+    assert ServiceRequest.objects.get(id=request.id).dispatch_mode == DispatchMode.TEAM
+    assert MatchState.objects.get(request=request).team == world["team_a"]
+    html = client.get(f"/s/requests/{request.id}/").content.decode()
+    assert '<strong class="dispatch-mode">服务队派单</strong> · 桃园志愿服务队' in html
+
+
 def test_get_on_the_mode_switch_is_refused(client, cast, world):
     client.force_login(cast.staff_a)
     before = state()
