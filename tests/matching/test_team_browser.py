@@ -41,8 +41,8 @@ def test_a_leader_assigns_members_on_a_phone_and_another_after_a_decline(
     assert_fits_the_screen(phone)
     shot(phone, "t01-team-tasks")
 
-    card.get_by_label(first.volunteer_number, exact=False).check()
-    card.get_by_label(second.volunteer_number, exact=False).check()
+    card.get_by_label(str(first.volunteer_number), exact=False).check()
+    card.get_by_label(str(second.volunteer_number), exact=False).check()
     card.get_by_role("button", name="安排队员").click()
     expect(phone.locator(".messages")).to_contain_text("已安排队员，等待队员确认。")
     card = phone.locator(f"#team-task-{request.id}")
@@ -68,7 +68,7 @@ def test_a_leader_assigns_members_on_a_phone_and_another_after_a_decline(
     phone.get_by_role("button", name="长辈版").click()
     expect(phone.locator("body.elder")).to_have_count(1)
     card = phone.locator(f"#team-task-{request.id}")
-    card.get_by_label(third.volunteer_number, exact=False).check()
+    card.get_by_label(str(third.volunteer_number), exact=False).check()
     button = card.get_by_role("button", name="安排队员")
     box = button.bounding_box()
     assert box is not None and box["height"] >= 60
