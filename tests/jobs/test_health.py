@@ -1,9 +1,12 @@
 """The queue's health: the selector's numbers at a fixed time, the staff page (centre dispatchers
 and administrators only) and the monitoring JSON (200 healthy, 503 not; counts only)."""
 
+import os
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import OperationalError
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -196,3 +199,41 @@ def test_the_staff_page_shows_the_numbers_and_what_is_wrong(client: Client, cast
 def test_the_staff_page_answers_only_get(client: Client, cast):
     client.force_login(cast.admin)
     assert client.post(PAGE).status_code == 405
+
+
+# --- the worker's heartbeat thread -----------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_heartbeat_step_beats_every_few_seconds_and_survives_a_database_error(settings, monkeypatch):
+    from apps.jobs import services
+    from apps.jobs.worker import WorkerHeartbeatStep
+
+    settings.JOBS_HEARTBEAT_SECONDS = 0.05
+    real_write = services.worker_heartbeat_write
+    calls: list[str] = []
+
+    def flaky_write(**kwargs):
+        calls.append("write")
+        if len(calls) == 2:  # the database went away for one beat
+            raise OperationalError("server closed the connection unexpectedly")
+        real_write(**kwargs)
+
+    monkeypatch.setattr(services, "worker_heartbeat_write", flaky_write)
+
+    class Parent:
+        hostname = "celery@web-9"
+
+    step = WorkerHeartbeatStep(Parent())
+    step.start(Parent())
+    try:
+        deadline = time.monotonic() + 10
+        while len(calls) < 5 and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        step.stop(Parent())
+
+    assert len(calls) >= 5
+    beat = WorkerHeartbeat.objects.get(hostname="celery@web-9")
+    assert beat.pid == os.getpid()
+    assert (timezone.now() - beat.last_seen).total_seconds() < 5
