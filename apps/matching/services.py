@@ -43,7 +43,7 @@ from apps.volunteers.models import VolunteerProfile
 
 from . import broadcast, team_dispatch
 from .models import MatchState, MatchWave, NeedsPerson
-from .selectors import rank_candidates
+from .selectors import ranked_volunteers
 
 QUEUE_MODES = (DispatchMode.AUTO, DispatchMode.BROADCAST, DispatchMode.TEAM)
 # The beat sweep re-enqueues at most this many requests per run, oldest first.
@@ -115,13 +115,17 @@ def _extra_km(state: MatchState) -> int:
 
 
 def _next_candidates(request: ServiceRequest, state: MatchState, wanted: int) -> list[VolunteerProfile]:
-    """The next ``wanted`` best candidates never offered this request. The ranking excludes them
-    already; they are dropped here too, so a wave can never repeat a volunteer whatever the
-    ranking does (a few extra rows asked for cover them)."""
-    offered = set(Offer.objects.filter(request=request).values_list("volunteer_id", flat=True))
-    ranked = rank_candidates(request=request, limit=wanted + len(offered), extra_km=_extra_km(state))
-    fresh = [c.volunteer for c in ranked if c.volunteer.id not in offered and c.volunteer.can_receive_offers]
-    return fresh[:wanted]
+    """The next ``wanted`` best candidates not yet asked for this request (the ranking without
+    the reasons, which only pages show: one query). The ranking excludes those already asked;
+    they are dropped here too, so a wave can never repeat a volunteer whatever the ranking does
+    (a few extra rows asked for cover them)."""
+    asked = set(
+        Offer.objects.filter(request=request)
+        .exclude(status=OfferStatus.WITHDRAWN)
+        .values_list("volunteer_id", flat=True)
+    )
+    ranked = ranked_volunteers(request=request, extra_km=_extra_km(state))[: wanted + len(asked)]
+    return [v for v in ranked if v.id not in asked and v.can_receive_offers][:wanted]
 
 
 def _send_wave(request: ServiceRequest, state: MatchState, volunteers: list[VolunteerProfile]) -> None:

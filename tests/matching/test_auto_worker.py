@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -92,13 +93,14 @@ class WorkerProcess:
         if wait:
             self.wait_ready()
 
-    def wait_ready(self) -> None:
+    def wait_ready(self) -> float:
+        """Wait until the latest start says it is ready; return the seconds waited."""
         marker = f"{self.name}-{os.getpid()}-{self.starts - 1}@"
-        deadline = time.monotonic() + WORKER_START_TIMEOUT
-        while time.monotonic() < deadline:
+        started = time.monotonic()
+        while time.monotonic() - started < WORKER_START_TIMEOUT:
             text = self.log()
             if marker in text and text.rfind(" ready.") > text.rfind(marker):
-                return
+                return time.monotonic() - started
             assert self.process is not None and self.process.poll() is None, f"{self.name} exited:\n{self.log()}"
             time.sleep(0.05)
         raise AssertionError(f"{self.name} did not start:\n{self.log()}")
@@ -225,6 +227,9 @@ def test_auto_mode_end_to_end_on_a_real_worker(transactional_db, broker, worker,
     def offers_of_wave(number: int) -> list[Offer]:
         return list(Offer.objects.filter(request=request, wave=number).select_related("volunteer"))
 
+    def wave_out(number: int) -> bool:
+        return len(offers_of_wave(number)) == 3
+
     with Beat():
         wait_until(lambda: len(offers_of_wave(1)) == 3, "wave 1", timeout=20, workers=[worker])
         for offer in offers_of_wave(1):
@@ -235,7 +240,7 @@ def test_auto_mode_end_to_end_on_a_real_worker(transactional_db, broker, worker,
 
         # Waves 2 and 3 expire at this reach; the reach widens; three more waves expire; escalation.
         for number in range(2, 7):
-            wait_until(lambda n=number: len(offers_of_wave(n)) == 3, f"wave {number}", timeout=10, workers=[worker])
+            wait_until(partial(wave_out, number), f"wave {number}", timeout=10, workers=[worker])
             expire_all(request)
         wait_until(
             lambda: ServiceRequest.objects.get(id=request.id).status == Status.ESCALATED,
