@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tools.drills.redis_server import RedisServer
 from tools.drills.rig import (
+    POSTGRES,
     Platform,
     Submitter,
     cast,
@@ -36,8 +37,7 @@ from tools.drills.rig import (
     jobs_open,
     latency_line,
     platform_env,
-    recreate_database,
-    seed,
+    prepare_database,
     wait_drained,
 )
 
@@ -111,6 +111,8 @@ def main() -> int:
     parser.add_argument("--database", default="zhuozhou_civic_drill_redis")
     parser.add_argument("--redis-port", type=int, default=None, help="the drill's redis-server port (else a free one)")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="extra platform setting")
+    parser.add_argument("--template", default="", help="copy this seeded database if it exists")
+    parser.add_argument("--save-template", default="", help="keep the seeded database as this template")
     parser.add_argument("--keep", action="store_true", help="keep the database and the data directory")
     args = parser.parse_args()
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
@@ -119,7 +121,7 @@ def main() -> int:
     directory = Path(tempfile.mkdtemp(prefix="drill-redis-"))
     redis = RedisServer(directory, args.redis_port)
     redis.start()
-    database_url = recreate_database(args.database)
+    database_url = f"{POSTGRES}/{args.database}"
     extra = dict(item.split("=", 1) for item in args.set)
     env = platform_env(database_url=database_url, redis_url=redis.url, data_dir=directory / "data", extra=extra)
     platform = Platform(env, directory / "serve.log")
@@ -128,7 +130,8 @@ def main() -> int:
     submitter: Submitter | None = None
     try:
         started = time.monotonic()
-        seed(env)
+        made = prepare_database(args.database, env, template=args.template, save_as=args.save_template)
+        print(f"database {args.database}: {made}", flush=True)
         with django_on(env):
             from apps.service_requests.models import ServiceRequest
 

@@ -67,6 +67,34 @@ def drop_database(name: str) -> None:
     _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def _exists(name: str) -> bool:
+    import psycopg2
+
+    conn = psycopg2.connect(f"{POSTGRES}/postgres")
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+            return cursor.fetchone() is not None
+    finally:
+        conn.close()
+
+
+def prepare_database(name: str, env: dict[str, str], *, template: str = "", save_as: str = "") -> str:
+    """Database ``name`` (whose URL ``env`` already names) migrated and seeded: a copy of
+    ``template`` if that exists, else seeded here and, with ``save_as``, kept as that template
+    for the next drill. Returns how it was made."""
+    if template and _exists(template):
+        drop_database(name)
+        _admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        return f"copied from {template}"
+    recreate_database(name)
+    seed(env)
+    if save_as:
+        drop_database(save_as)
+        _admin(f'CREATE DATABASE "{save_as}" TEMPLATE "{name}"')
+    return "migrated and seeded"
+
+
 def platform_env(*, database_url: str, redis_url: str, data_dir: Path, extra: dict[str, str] | None = None) -> dict:
     """The environment of the platform's processes (and of the drill's own Django): debug off,
     the drill's database, broker and cache on the drill's redis-server (broker db 0, cache db 1)."""

@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tools.drills.redis_server import RedisServer
 from tools.drills.rig import (
+    POSTGRES,
     Platform,
     Submitter,
     cast,
@@ -46,8 +47,7 @@ from tools.drills.rig import (
     latency_line,
     percentile,
     platform_env,
-    recreate_database,
-    seed,
+    prepare_database,
 )
 from tools.drills.smtp_sink import SmtpSink
 
@@ -136,6 +136,8 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=2.0, help="submissions per second")
     parser.add_argument("--database", default="zhuozhou_civic_drill_smtp")
     parser.add_argument("--redis-port", type=int, default=None, help="the drill's redis-server port (else a free one)")
+    parser.add_argument("--template", default="", help="copy this seeded database if it exists")
+    parser.add_argument("--save-template", default="", help="keep the seeded database as this template")
     parser.add_argument("--keep", action="store_true", help="keep the database")
     args = parser.parse_args()
 
@@ -144,7 +146,7 @@ def main() -> int:
     redis.start()
     sink = SmtpSink()
     sink.start()
-    database_url = recreate_database(args.database)
+    database_url = f"{POSTGRES}/{args.database}"
     env = platform_env(
         database_url=database_url,
         redis_url=redis.url,
@@ -159,7 +161,8 @@ def main() -> int:
     failures: list[str] = []
     submitter: Submitter | None = None
     try:
-        seed(env)
+        made = prepare_database(args.database, env, template=args.template, save_as=args.save_template)
+        print(f"database {args.database}: {made}", flush=True)
         with django_on(env):
             from django.utils import timezone
 
