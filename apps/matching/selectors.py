@@ -186,9 +186,13 @@ def _skill_q(codes: Iterable[str]) -> Q | None:
     return query
 
 
-def _serves(category_id: int) -> Exists:
+def _serves(category_id: int) -> Q:
+    """The volunteer serves the category. ``IN`` rather than ``EXISTS``: inside an ``OR`` PostgreSQL
+    prices a correlated ``EXISTS`` as if run once per row (it is then hashed anyway) and, with
+    that estimate, reads the volunteers through an index in random order, ten times slower than
+    a sequential scan of the table."""
     through = VolunteerProfile.categories.through
-    return Exists(through.objects.filter(volunteerprofile_id=OuterRef("pk"), servicecategory_id=category_id))
+    return Q(id__in=through.objects.filter(servicecategory_id=category_id).values("volunteerprofile_id"))
 
 
 def _overlapping(window: Window, *, now: datetime) -> Q:
@@ -227,7 +231,7 @@ def eligible_volunteers(
     if min_age <= settings.MATCHING_UNKNOWN_BIRTH_DATE_AGE:
         old_enough |= Q(birth_date__isnull=True)
 
-    fits = Q(_serves(category.id))
+    fits = _serves(category.id)
     skill_q = _skill_q(category.skills or [])
     if skill_q is not None:
         fits |= skill_q
@@ -242,7 +246,7 @@ def eligible_volunteers(
     held = _held_offers()
     at_cap = (
         held.values("volunteer_id")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("*"))
         .filter(n__gte=settings.MATCHING_OPEN_TASK_CAP)
         .values("volunteer_id")
     )
@@ -399,7 +403,7 @@ def _place_components(request: ServiceRequest) -> dict[str, Any]:
     s = settings
     half_km = float(s.MATCHING_DISTANCE_HALF_KM)
     skill_q = _skill_q(request.category.skills or [])
-    both = Q(_serves(request.category_id)) & skill_q if skill_q is not None else None
+    both = _serves(request.category_id) & skill_q if skill_q is not None else None
     return {
         "distance": Case(
             When(home_village_id=request.village_id, then=Value(1.0)),
