@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import redis
+from kombu.transport.redis import PRIORITY_STEPS
+from kombu.transport.redis import Channel as RedisChannel
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
@@ -34,12 +36,17 @@ class Reading:
     busy: bool | None  # whether the worker runs a task; None when it did not answer
 
 
+def queue_keys(queue: str) -> list[str]:
+    """The Redis lists that hold ``queue``'s messages: kombu keeps one per priority step."""
+    return [queue if step == 0 else f"{queue}{RedisChannel.sep}{step}" for step in PRIORITY_STEPS]
+
+
 def broker_reading(broker_url: str, queue: str) -> tuple[bool, int]:
-    """(the broker answers, messages waiting in ``queue``), with one-second timeouts."""
+    """(the broker answers, messages waiting in ``queue`` at any priority), with one-second timeouts."""
     client = redis.Redis.from_url(broker_url, socket_timeout=1, socket_connect_timeout=1)
     try:
         client.ping()
-        return True, int(client.llen(queue))
+        return True, sum(int(client.llen(key)) for key in queue_keys(queue))
     except RedisError:
         return False, 0
     finally:

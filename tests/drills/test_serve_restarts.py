@@ -5,6 +5,7 @@ web server exiting stops the platform."""
 import contextlib
 import itertools
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -24,6 +25,7 @@ from apps.core.management.commands.serve import (
 )
 from tests.drills.procs import child_running
 from tests.servers import ROOT, free_port, manage, wait_until_serving
+from tools.drills.redis_server import RedisServer
 
 WORKER, BEAT, GUNICORN = " worker ", " beat ", "gunicorn"
 
@@ -167,3 +169,53 @@ def test_serve_starts_a_killed_worker_and_a_killed_beat_again_within_10_seconds(
     assert f"celery beat (pid {beat}) exited (-9)" in output
     assert f"celery beat restarted (pid {new_beat}, restart 1)" in output
     assert output.count("starting it again in 1 s") == 2
+
+
+def test_serve_stops_and_starts_again_a_worker_that_takes_no_messages_while_the_broker_holds_some(tmp_path):
+    # A worker frozen with SIGSTOP stands for one whose consumer hangs: its process is there, it
+    # takes nothing, and it answers no remote-control question. Beat keeps queueing the relay's ticks.
+    redis = RedisServer(tmp_path)
+    redis.start()
+    env = {**_env(tmp_path), "CELERY_BROKER_URL": f"{redis.url}/0"}
+    manage(["migrate", "--noinput"], env)
+    manage(["collectstatic", "--noinput", "--verbosity=0"], env)
+    port = free_port()
+    log = tmp_path / "serve.log"
+    with log.open("wb") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", "serve", f"127.0.0.1:{port}"],
+            cwd=ROOT,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        wait_until_serving(process, port, log, timeout=60)
+        _wait_for_log(log, " ready.", 1, timeout=30)
+        worker, _ = _wait_for_child(process.pid, WORKER, other_than=None, timeout=10)
+        os.kill(worker, signal.SIGSTOP)
+        frozen = time.monotonic()
+        # Judged after its first 30 s and 20 s of taking nothing, stopped (SIGKILL 10 s after the
+        # SIGTERM a frozen process cannot act on), and started again after 1 s.
+        new_worker, _ = _wait_for_child(process.pid, WORKER, other_than=worker, timeout=75)
+        back = time.monotonic() - frozen
+        _wait_for_log(log, " ready.", 2, timeout=30)
+        print(f"frozen worker replaced after {back:.1f} s")
+        assert process.poll() is None
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=40) == 0
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        if process.poll() is None:
+            process.wait(timeout=5)
+        redis.close()
+    output = log.read_text()
+    assert re.search(
+        rf"celery worker \(pid {worker}\) took no message for 20 s while \d+ waited \(not answering\); "
+        "stopping it to start it again",
+        output,
+    ), output[-3000:]
+    assert f"celery worker (pid {worker}) exited (-9)" in output
+    assert f"celery worker restarted (pid {new_worker}, restart 1)" in output

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from apps.core.worker_watch import GRACE_SECONDS, STALL_SECONDS, Reading, StallWatch, read
+from apps.core.worker_watch import GRACE_SECONDS, STALL_SECONDS, Reading, StallWatch, queue_keys, read
 from tools.drills.redis_server import RedisServer
 
 STALLED = Reading(broker_up=True, waiting=5, busy=False)
@@ -77,8 +77,11 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
 def test_a_reading_of_a_real_broker_counts_the_queue_and_asks_the_worker(redis_server: RedisServer):
     url = f"{redis_server.url}/0"
     assert read(url, "celery", "nobody@nowhere") == Reading(broker_up=True, waiting=0, busy=None)
-    redis.Redis.from_url(url).lpush("celery", "a", "b")
+    client = redis.Redis.from_url(url)
+    client.lpush("celery", "a", "b")
+    client.lpush("celery\x06\x166", "c")  # a message at priority 6, in a list of its own
+    assert queue_keys("celery") == ["celery", "celery\x06\x163", "celery\x06\x166", "celery\x06\x169"]
     # No worker of that name answers the remote-control question: None, as for a worker whose consumer is gone.
-    assert read(url, "celery", "nobody@nowhere") == Reading(broker_up=True, waiting=2, busy=None)
+    assert read(url, "celery", "nobody@nowhere") == Reading(broker_up=True, waiting=3, busy=None)
     redis_server.kill()
     assert read(url, "celery", "nobody@nowhere") == Reading(broker_up=False, waiting=0, busy=None)
