@@ -287,3 +287,17 @@ def test_split_queue_groups_requests_needing_a_person_apart_from_the_queue_at_wo
     assert sorted(groups.needs_person.values_list("id", flat=True)) == sorted([escalated.id, declined.id])
     assert list(groups.working.values_list("id", flat=True)) == [working.id]
     assert list(groups.directed.values_list("id", flat=True)) == [directed.id]
+
+
+def test_the_sweep_takes_broadcast_and_team_requests_only_until_they_are_announced(db, cast, org):
+    announced, unannounced = [], []
+    for mode, field in ((DispatchMode.BROADCAST, "broadcast_at"), (DispatchMode.TEAM, "team_offered_at")):
+        for done in (True, False):
+            request = directed_request(cast, org)
+            ServiceRequest.objects.filter(id=request.id).update(dispatch_mode=mode)
+            MatchState.objects.create(request=request, **{field: timezone.now() if done else None})
+            (announced if done else unannounced).append(request)
+
+    assert matching_sweep() == 2
+    assert [pending_steps(r) for r in unannounced] == [1, 1]
+    assert [pending_steps(r) for r in announced] == [0, 0]
