@@ -1,6 +1,7 @@
 """Architecture rules that import contracts cannot express, checked on the syntax tree.
 
-1. Celery tasks are enqueued only through ``apps.core.tasks_util.enqueue_on_commit``: no call to
+1. Background work is a job row (``apps.jobs.services.job_enqueue``), published only by the relay
+   (``apps.core.tasks_util.task_publish``): no call to
    ``.delay()``, ``.apply_async()`` or ``.send_task()`` anywhere else under ``apps/`` or
    ``zhuozhou_civic/``.
 2. No Django signals for business flow under ``apps/``: no import of ``django.dispatch``,
@@ -46,7 +47,7 @@ def _enqueue_breaches(tree: ast.AST) -> Iterator[tuple[int, str]]:
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ENQUEUE_METHODS:
             yield (
                 node.lineno,
-                f"`.{node.func.attr}()` enqueues a task directly; use apps.core.tasks_util.enqueue_on_commit",
+                f"`.{node.func.attr}()` enqueues a task directly; write a job row with apps.jobs.services.job_enqueue",
             )
 
 

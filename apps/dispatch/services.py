@@ -92,6 +92,7 @@ def offers_send(
     expires_in_minutes: int | None = None,
     notice_kind: str = Kind.OFFERED,
     notice_params: dict[str, object] | None = None,
+    notice_link: str | None = None,
 ) -> list[Offer]:
     """Offer ``request`` to ``volunteers``: the one way offers are made, by staff (directed), the
     queue (a wave), or a team leader. Must run inside a transaction holding the request's lock
@@ -135,7 +136,7 @@ def offers_send(
         params=_notice(
             request, expires=date_format(timezone.localtime(expires_at), "Y-m-d H:i"), **(notice_params or {})
         ),
-        link=links.volunteer_offers(),
+        link=notice_link or links.volunteer_offers(),
     )
     return offers
 

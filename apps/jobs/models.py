@@ -29,7 +29,7 @@ class Job(models.Model):
     # Due time: now for new work, later for a retry after a failure (backoff).
     run_at = models.DateTimeField(_("计划执行时间"))
     attempts = models.PositiveSmallIntegerField(_("已尝试次数"), default=0)
-    max_attempts = models.PositiveSmallIntegerField(_("最多尝试次数"), default=8)
+    max_attempts = models.PositiveSmallIntegerField(_("最多尝试次数"), default=12)
     # When the relay last handed the row to the broker; a message lost since is re-sent after a few seconds.
     published_at = models.DateTimeField(_("投递时间"), null=True, blank=True)
     claimed_at = models.DateTimeField(_("领取时间"), null=True, blank=True)
@@ -49,6 +49,8 @@ class Job(models.Model):
             # The sweep's scan: running rows whose lease ran out.
             models.Index(fields=["lease_expires_at"], condition=Q(state="running"), name="job_running_lease"),
             models.Index(fields=["task", "subject_id"], name="job_task_subject"),
+            # The purge of finished rows.
+            models.Index(fields=["finished_at"], condition=Q(state="done"), name="job_done_finished"),
         ]
         constraints = [
             # At most one pending row per piece of work: enqueueing it again is a no-op.

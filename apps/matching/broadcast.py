@@ -21,6 +21,7 @@ from apps.dispatch.selectors import offers_for_request
 from apps.notifications.models import Kind
 from apps.notifications.services import notify
 from apps.organisation.models import DispatchMode
+from apps.service_requests import links
 from apps.service_requests import services as request_services
 from apps.service_requests.models import DISPATCHABLE, ServiceRequest, Status
 from apps.volunteers.models import VolunteerProfile
@@ -171,6 +172,7 @@ def open_task_take(*, request: ServiceRequest, volunteer: VolunteerProfile) -> t
                 # A receipt for the volunteer ("志愿者 … 已接单"), not an invitation to answer.
                 notice_kind=Kind.ACCEPTED,
                 notice_params={"volunteer": who},
+                notice_link=links.volunteer_tasks(),
             )
         offer = dispatch_services.offer_accept(offer=pending, volunteer=volunteer)
     return offer, True

@@ -46,19 +46,19 @@ def test_the_code_keeps_the_rules() -> None:
             "apps/dispatch/services.py",
             "def offer(task, offer_id):\n    task.delay(offer_id)\n",
             2,
-            "`.delay()` enqueues a task directly; use apps.core.tasks_util.enqueue_on_commit",
+            "`.delay()` enqueues a task directly; write a job row with apps.jobs.services.job_enqueue",
         ),
         (
             "apps/core/api.py",
             "from x import t\n\nt.apply_async(args=(1,))\n",
             3,
-            "`.apply_async()` enqueues a task directly; use apps.core.tasks_util.enqueue_on_commit",
+            "`.apply_async()` enqueues a task directly; write a job row with apps.jobs.services.job_enqueue",
         ),
         (
             "zhuozhou_civic/celery.py",
             "app = object()\napp.send_task('apps.dispatch.tasks.expire_offers')\n",
             2,
-            "`.send_task()` enqueues a task directly; use apps.core.tasks_util.enqueue_on_commit",
+            "`.send_task()` enqueues a task directly; write a job row with apps.jobs.services.job_enqueue",
         ),
         (
             "apps/ratings/services.py",

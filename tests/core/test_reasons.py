@@ -81,6 +81,46 @@ EXPECTED: list[tuple[str, dict, str, str]] = [
     ("closed_unrated", {"days": 7}, "超过7天未评价，自动办结", "Not rated within 7 days; closed automatically"),
     ("cancelled_by_resident", {}, "群众取消", "Cancelled by the resident"),
     ("cancelled_by_staff", {}, "工作人员取消", "Cancelled by staff"),
+    ("mode_changed", {"mode": "自动派单"}, "派单方式改为「自动派单」", "Dispatch mode changed to “Automatic”"),
+    ("wave_sent", {"wave": 1, "n": 1}, "第1轮：已向1名志愿者发出服务邀请", "Wave 1: service offer sent to 1 volunteer"),
+    (
+        "wave_sent",
+        {"wave": 2, "n": 3},
+        "第2轮：已向3名志愿者发出服务邀请",
+        "Wave 2: service offers sent to 3 volunteers",
+    ),
+    (
+        "reach_widened",
+        {"km": 10},
+        "附近无人接单，匹配范围扩大10公里",
+        "Nobody nearby took it; the search area was widened by 10 km",
+    ),
+    ("no_candidates", {}, "没有符合条件的志愿者", "No suitable volunteer"),
+    ("no_takers", {}, "多轮邀请均无人接单", "Nobody accepted after several waves of offers"),
+    (
+        "escalated_to_parent",
+        {"node": "码头镇新时代文明实践所"},
+        "无人接单，已上报码头镇新时代文明实践所",
+        "Nobody accepted; escalated to 码头镇新时代文明实践所",
+    ),
+    ("broadcast_opened", {}, "已发布为抢单任务", "Opened to all nearby volunteers (first come, first served)"),
+    ("taken_from_open_tasks", {}, "志愿者抢单", "Taken from the open tasks by a volunteer"),
+    (
+        "team_offered",
+        {"team": "太平庄村志愿服务队"},
+        "已派给服务队「太平庄村志愿服务队」",
+        "Offered to the team “太平庄村志愿服务队”",
+    ),
+    ("team_assigned", {"n": 1}, "队长已安排1名队员", "The team leader assigned 1 member"),
+    ("team_assigned", {"n": 2}, "队长已安排2名队员", "The team leader assigned 2 members"),
+    ("team_declined", {}, "服务队无法承接", "The team cannot take it"),
+    ("on_the_way", {}, "志愿者已出发", "The volunteer is on the way"),
+    (
+        "on_the_way_eta",
+        {"minutes": 15},
+        "志愿者已出发，预计15分钟到达",
+        "The volunteer is on the way, expected in 15 minutes",
+    ),
 ]
 
 

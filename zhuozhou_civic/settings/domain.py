@@ -14,5 +14,3 @@ ESCALATE_AFTER_MINUTES = {
 }
 # A completed request nobody rated closes after this many days, without inventing a rating.
 UNRATED_CLOSE_AFTER_DAYS = env_int("UNRATED_CLOSE_AFTER_DAYS", 7)
-# Notifications whose e-mail has not gone out after this many seconds are re-enqueued by beat.
-NOTIFICATION_REDELIVER_AFTER_SECONDS = env_int("NOTIFICATION_REDELIVER_AFTER_SECONDS", 120)
