@@ -290,7 +290,8 @@ def test_split_queue_groups_requests_needing_a_person_apart_from_the_queue_at_wo
 
 
 def test_the_sweep_takes_broadcast_and_team_requests_only_until_they_are_announced(db, cast, org):
-    announced, unannounced = [], []
+    announced: list[ServiceRequest] = []
+    unannounced: list[ServiceRequest] = []
     for mode, field in ((DispatchMode.BROADCAST, "broadcast_at"), (DispatchMode.TEAM, "team_offered_at")):
         for done in (True, False):
             request = directed_request(cast, org)
