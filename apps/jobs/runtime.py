@@ -169,10 +169,11 @@ class Run:
 def jobs_run(job_id: int, *, worker: str, hard_limit: float, clock: Callable[[], float] = time.monotonic) -> int:
     """Run job ``job_id`` if it is still due and unclaimed, then drain; returns how many jobs
     this ran. A message for a job that is done, running, not yet due (a retry waiting for its
-    backoff) or gone does nothing: duplicates are harmless."""
+    backoff) or gone still drains: a duplicate or re-sent message is one more hand on the
+    backlog, never a wasted trip."""
     run = Run(worker=worker, hard_limit=hard_limit, clock=clock)
     claim = run.claim(job_id)
     if claim is None:
-        return 0
+        return run.drain()
     run.execute(claim)
     return 1 + run.drain()

@@ -77,19 +77,26 @@ def job_backoff(attempts: int, *, jitter: float) -> timedelta:
 
 
 def jobs_take_for_publishing(*, now: datetime, budget: int) -> list[tuple[int, str]]:
-    """The relay's share of due pending jobs, oldest due first, at most ``budget``: those never
-    published, or published more than ``JOBS_REPUBLISH_AFTER_SECONDS`` ago (the message was
-    lost). Marks them published at ``now`` and returns ``(id, task)`` pairs to publish, after
-    this commits. Rows another relay holds are skipped (SKIP LOCKED), so no row is published
-    twice by two relays at once."""
+    """The relay's share of due pending jobs, oldest due first: those never published (at most
+    ``budget``), then those published more than ``JOBS_REPUBLISH_AFTER_SECONDS`` ago whose
+    message may have been lost (at most ``JOBS_REPUBLISH_BUDGET``). Marks them published at
+    ``now`` and returns ``(id, task)`` pairs to publish, after this commits. Rows another relay
+    holds are skipped (SKIP LOCKED), so no row is published twice by two relays at once.
+
+    Re-publishing is budgeted on its own: under a backlog larger than the workers clear in the
+    republish delay, most "old" messages are not lost but still queued, and re-sending all of
+    them every tick would bury the workers in duplicates. Every run drains due jobs whatever its
+    message named, so a few re-sent messages are enough to recover from a lost queue."""
     republish_before = now - timedelta(seconds=settings.JOBS_REPUBLISH_AFTER_SECONDS)
+    due = Job.objects.filter(state=JobState.PENDING, run_at__lte=now).order_by("run_at", "id")
     with transaction.atomic():
         rows = list(
-            Job.objects.filter(state=JobState.PENDING, run_at__lte=now)
-            .filter(Q(published_at__isnull=True) | Q(published_at__lt=republish_before))
-            .order_by("run_at", "id")
+            due.filter(published_at__isnull=True).select_for_update(skip_locked=True).values_list("id", "task")[:budget]
+        )
+        rows += list(
+            due.filter(published_at__lt=republish_before)
             .select_for_update(skip_locked=True)
-            .values_list("id", "task")[:budget]
+            .values_list("id", "task")[: settings.JOBS_REPUBLISH_BUDGET]
         )
         if rows:
             Job.objects.filter(id__in=[job_id for job_id, _ in rows]).update(published_at=now)

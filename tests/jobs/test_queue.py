@@ -102,7 +102,7 @@ def test_claim_takes_the_named_due_job_and_holds_it_under_a_lease():
     claim = job_claim(now=NOW, lease_until=NOW + s(27), worker="host-a:101", job_id=job.id)
 
     assert claim is not None
-    assert (claim.id, claim.task, claim.subject_id, claim.attempts, claim.max_attempts) == (job.id, RECORD, 1, 1, 8)
+    assert (claim.id, claim.task, claim.subject_id, claim.attempts, claim.max_attempts) == (job.id, RECORD, 1, 1, 12)
     stored = row(job)
     assert (stored.state, stored.attempts, stored.claimed_at, stored.lease_expires_at, stored.claimed_by) == (
         JobState.RUNNING, 1, NOW, NOW + s(27), "host-a:101"
@@ -225,6 +225,22 @@ def test_relay_takes_due_unpublished_jobs_oldest_first_within_its_budget_and_mar
     assert set(Job.objects.filter(id__in=[j.id for j in jobs]).values_list("published_at", flat=True)) == {NOW}
 
 
+def test_relay_republishes_at_most_its_small_budget_a_tick_after_new_work_oldest_first(settings):
+    assert settings.JOBS_REPUBLISH_BUDGET == 20
+    stale = [make_job(n, run_at=NOW - s(100 - n), published_at=NOW - s(30)) for n in range(25)]
+    fresh = [make_job(100 + n, run_at=NOW - s(1)) for n in range(3)]
+
+    first = jobs_take_for_publishing(now=NOW, budget=500)
+    second = jobs_take_for_publishing(now=NOW, budget=500)
+
+    # New work first, whole; then the 20 oldest of the messages that may have been lost.
+    assert first == [(job.id, RECORD) for job in fresh] + [(job.id, RECORD) for job in stale[:20]]
+    # The next tick the rest of them; ten seconds later again the 20 oldest, whatever came first.
+    assert second == [(job.id, RECORD) for job in stale[20:]]
+    assert jobs_take_for_publishing(now=NOW, budget=500) == []
+    assert jobs_take_for_publishing(now=NOW + s(10.001), budget=500) == [(job.id, RECORD) for job in stale[:20]]
+
+
 def test_relay_publishes_again_a_job_whose_message_was_lost_after_ten_seconds():
     job = make_job(1, run_at=NOW - s(30))
     assert jobs_take_for_publishing(now=NOW, budget=10) == [(job.id, RECORD)]
@@ -324,7 +340,7 @@ def test_sweep_hands_back_expired_leases_at_once_and_leaves_live_ones():
 
 
 def test_sweep_kills_an_expired_job_without_attempts_left_and_closes_one_enqueued_again():
-    exhausted = running(1, lease_ends=NOW - s(1), attempts=8)
+    exhausted = running(1, lease_ends=NOW - s(1), attempts=12)
     twinned = running(2, lease_ends=NOW - s(1))
     twin = make_job(2, run_at=NOW + s(5))
 
@@ -413,15 +429,17 @@ def test_the_drain_leaves_jobs_whose_time_limit_does_not_fit_in_the_run():
     assert row(long).state == JobState.PENDING
 
 
-def test_a_duplicate_message_does_nothing_and_does_not_drain():
+def test_a_duplicate_message_runs_nothing_twice_but_still_drains_what_is_due():
     own = make_job(1, state=JobState.DONE, attempts=1)
     other = make_job(2)
 
-    assert jobs_run(own.id, worker="w", hard_limit=15, clock=sample_tasks.clock) == 0
+    # The message's own job is done: it is not run again, but the run takes the due one instead
+    # (a duplicate or re-sent message is one more hand on a backlog).
+    assert jobs_run(own.id, worker="w", hard_limit=15, clock=sample_tasks.clock) == 1
     assert jobs_run(987654, worker="w", hard_limit=15, clock=sample_tasks.clock) == 0
 
-    assert sample_tasks.ran == []
-    assert (row(own).attempts, row(other).state) == (1, JobState.PENDING)
+    assert sample_tasks.ran == [2]
+    assert (row(own).attempts, row(other).state) == (1, JobState.DONE)
 
 
 def test_a_failing_job_is_retried_with_backoff_and_the_drain_goes_on():

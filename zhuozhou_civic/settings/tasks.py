@@ -65,6 +65,9 @@ JOBS_DEFAULT_TIME_LIMIT = env_int("JOBS_DEFAULT_TIME_LIMIT", 25)
 JOBS_DRAIN_SECONDS = env_int("JOBS_DRAIN_SECONDS", 5)
 # A pending job published this long ago and still not claimed lost its message: publish it again.
 JOBS_REPUBLISH_AFTER_SECONDS = env_int("JOBS_REPUBLISH_AFTER_SECONDS", 10)
+# At most this many such messages per relay tick: most are only queued behind a backlog, and each
+# run drains whatever is due, so a few re-sent messages recover a lost queue without a storm.
+JOBS_REPUBLISH_BUDGET = env_int("JOBS_REPUBLISH_BUDGET", 20)
 JOBS_RELAY_BUDGET = env_int("JOBS_RELAY_BUDGET", 500)
 JOBS_SWEEP_BUDGET = env_int("JOBS_SWEEP_BUDGET", 500)
 # Retries: 5 s after the first failure, doubling, at most 10 minutes, up to a tenth more at random.
