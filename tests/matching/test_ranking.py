@@ -421,7 +421,10 @@ def test_search_restriction_and_place_filters_narrow_the_ranking(world):
 # --- Reasons -----------------------------------------------------------------------------------
 
 
-def test_each_candidate_says_why_in_chinese(world):
+@pytest.fixture
+def reasons_cast(world) -> dict[str, VolunteerProfile]:
+    """A seasoned volunteer of the village, one of the township who released three tasks, and a
+    newcomer of the next township with the skill only."""
     seasoned = world.volunteer(skills=["haircut", "repair"])
     world.offer(seasoned, status=OfferStatus.COMPLETED, days_ago=5, answer_minutes=5, hours="2.0", rating=5)
     world.offer(seasoned, status=OfferStatus.COMPLETED, days_ago=10, answer_minutes=10, hours="1.5", rating=4)
@@ -431,14 +434,41 @@ def test_each_candidate_says_why_in_chinese(world):
     for day in (3, 33, 63):
         world.offer(released, status=OfferStatus.RELEASED, days_ago=day, answer_minutes=40)
     newcomer = world.volunteer(village=None, township="township_c", categories=("other_category",), skills=["repair"])
+    return {"seasoned": seasoned, "released": released, "newcomer": newcomer}
+
+
+def test_each_candidate_says_why_in_chinese(world, reasons_cast):
     with translation.override("zh-hans"):
         candidates = rank_candidates(request=world.request, now=NOW)
+    seasoned, released, newcomer = (reasons_cast[name].id for name in ("seasoned", "released", "newcomer"))
     assert [(c.volunteer.id, c.reasons) for c in candidates] == [
         # The category's skills are listed repair first: its label is the one quoted.
-        (seasoned.id, ["同村", "擅长家电水电维修", "近30天服务2次", "好评率67%", "接单率75%", "响应快"]),
-        (newcomer.id, ["距离3.4公里", "擅长家电水电维修", "近30天未服务"]),
+        (seasoned, ["同村", "擅长家电水电维修", "近30天服务2次", "好评率67%", "接单率75%", "响应快"]),
+        (newcomer, ["距离3.4公里", "擅长家电水电维修", "近30天未服务"]),
         # Three releases: reliability (0 − 3 + 4) / (3 + 5) = 0.125, below the newcomer's prior 0.8.
-        (released.id, ["同乡镇", "近30天未服务", "接单率100%", "近90天无法前往3次"]),
+        (released, ["同乡镇", "近30天未服务", "接单率100%", "近90天无法前往3次"]),
+    ]
+
+
+def test_each_candidate_says_why_in_english(world, reasons_cast):
+    with translation.override("en"):
+        candidates = rank_candidates(request=world.request, now=NOW)
+    assert [c.reasons for c in candidates] == [
+        [
+            "Same village",
+            "Skilled in Appliance and home repairs",
+            "Served 2 times in the last 30 days",
+            "Positive rating rate 67%",
+            "Acceptance rate 75%",
+            "Quick to respond",
+        ],
+        ["3.4 km away", "Skilled in Appliance and home repairs", "No service in the last 30 days"],
+        [
+            "Same township",
+            "No service in the last 30 days",
+            "Acceptance rate 100%",
+            "Couldn't go 3 times in the last 90 days",
+        ],
     ]
 
 
