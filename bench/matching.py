@@ -20,9 +20,6 @@ The requests: (A) 助老助残 tomorrow 14:00–16:00 in a village of 桃园街�
 (B) 便民服务 "as soon as possible" in a village of 码头镇; (C) 卫生保健 (18+) tomorrow evening in a
 village of 松林店镇 with the reach widened by 10 km, as the queue's last wave does.
 
-The partial index on held offers that the ranking wants (``SUGGESTED_INDEX``) is created after the
-world is built unless ``--as-migrated`` is given.
-
 Targets for (A): p95 ≤ 30 ms, and ≥ 20× faster than the naive p50. Exit status 1 if one is
 missed. ``--explain`` prints PostgreSQL's EXPLAIN (ANALYZE, BUFFERS) of (A)'s ranking query.
 """
@@ -39,12 +36,6 @@ from typing import Any
 
 from benchkit import bench_database, print_table
 
-# The partial index the ranking wants (README "How candidates are ranked"); a no-op once the
-# migration that adds it has run. ``--as-migrated`` measures without it.
-SUGGESTED_INDEX = (
-    "CREATE INDEX IF NOT EXISTS offer_volunteer_holding ON dispatch_offer (volunteer_id) "
-    "WHERE status IN ('accepted', 'on_the_way', 'in_service')"
-)
 TARGET_P95_MS = 30.0
 TARGET_SPEEDUP = 20.0
 WARM_UP = 5
@@ -249,7 +240,6 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--naive-runs", type=int, default=3)
     parser.add_argument("--explain", action="store_true", help="print EXPLAIN (ANALYZE, BUFFERS) of request A")
-    parser.add_argument("--as-migrated", action="store_true", help="without the suggested partial index on held offers")
     args = parser.parse_args()
 
     with bench_database("zc_bench_matching"):
@@ -259,10 +249,8 @@ def main() -> int:
         from apps.matching.selectors import rank_candidates, ranked_volunteers
 
         world = build_world(args.volunteers)
-        if not args.as_migrated:
-            with connection.cursor() as cursor:
-                cursor.execute(SUGGESTED_INDEX)
-                cursor.execute("ANALYZE dispatch_offer")
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE dispatch_offer")
         print(
             f"world built in {world.seconds:.1f} s: {world.volunteers:,} volunteers, {world.offers:,} offers, "
             f"{world.ratings:,} ratings",

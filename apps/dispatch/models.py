@@ -93,6 +93,13 @@ class Offer(models.Model):
             models.Index(fields=["volunteer", "-created_at", "-id"], name="offer_volunteer_recent"),
             models.Index(fields=["status", "expires_at"], name="offer_status_expiry"),
             models.Index(fields=["request", "status"], name="offer_request_status"),
+            # The tasks volunteers hold now: the ranking's open-task cap and its busy check read a few
+            # thousand rows here, however many offers the years pile up.
+            models.Index(
+                fields=["volunteer"],
+                condition=Q(status__in=["accepted", "on_the_way", "in_service"]),
+                name="offer_volunteer_holding",
+            ),
         ]
         constraints = [
             # One open offer or task per volunteer per request; they may be offered again after
