@@ -4,10 +4,11 @@ station's staff on a desktop (once refused with a reason, fixed and resubmitted)
 offer and accept it. Screenshots land in test-artifacts/."""
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from apps.accounts.models import User
@@ -15,6 +16,7 @@ from apps.accounts.phones import phone_digest
 from apps.accounts.sms.development import read_sms_file
 from apps.dispatch.models import Offer, OfferStatus
 from apps.service_requests import services as request_services
+from apps.service_requests.models import ServiceRequest
 from apps.volunteers.identity import check_character
 from apps.volunteers.models import ApplicationStatus, IdReveal, VolunteerEvent, VolunteerProfile
 from tests.accounts.factories import PASSWORD
@@ -101,6 +103,13 @@ def test_a_new_person_registers_signs_up_is_refused_fixes_it_is_approved_and_acc
     base = live_server.url
     # A request of 太平庄村 waiting for a volunteer, 受理 by the township office.
     waiting = submit_request(requester=cast.resident, category=org["category"], village=org["village_a1"])
+    # Wanted next Saturday morning, when the newcomer will say they are free: the ranking offers
+    # only volunteers available in the request's window.
+    today = timezone.localtime()
+    saturday = (today + timedelta(days=(5 - today.weekday()) % 7 or 7)).replace(
+        hour=9, minute=0, second=0, microsecond=0
+    )
+    ServiceRequest.objects.filter(id=waiting.id).update(window_start=saturday, window_end=saturday + timedelta(hours=2))
     request_services.request_review(request=waiting, actor=cast.staff_a, accept=True)
 
     # ---- 注册 and 志愿者注册: the newcomer on a phone
