@@ -16,47 +16,14 @@ from apps.matching.models import MatchState, MatchWave, NeedsPerson
 from apps.organisation.models import DispatchMode
 from apps.service_requests.models import ServiceRequest
 from apps.service_requests.services import request_review
-from apps.teams.models import Team, TeamKind
-from tests.accounts.factories import make_user
+from tests.matching.staff_world import MANAGERS, ROLES, build_world, state
 from tests.volunteers.factories import make_volunteer
-from tests.workflow.scenario import TITLE, db_state, submit
-
-ROLES = [
-    "anonymous",
-    "resident",
-    "volunteer",
-    "station_staff_a2",
-    "station_staff_a1",
-    "staff_a",
-    "staff_b",
-    "sub_centre_staff",
-    "dispatcher",
-]
-MANAGERS = {"station_staff_a1", "staff_a", "sub_centre_staff", "dispatcher"}
-
-
-def state() -> dict[str, Any]:
-    return {
-        **db_state(),
-        "modes": sorted(ServiceRequest.objects.values_list("id", "dispatch_mode")),
-        "match": sorted(MatchState.objects.values_list("request_id", "needs_person", "team_id", "waves_sent")),
-    }
+from tests.workflow.scenario import TITLE, submit
 
 
 @pytest.fixture
 def world(cast, org) -> dict[str, Any]:
-    request = submit(requester=cast.resident, category=org["category"], village=org["village_a1"])
-    request_review(request=request, actor=cast.staff_a, accept=True)
-    return {
-        "request": ServiceRequest.objects.get(id=request.id),
-        "station_staff_a2": make_user(name="冯站长", staff_node=org["station_a2"]),
-        "team_a": Team.objects.create(
-            name="桃园志愿服务队", node=org["office_a"], township=org["township_a"], kind=TeamKind.STANDING
-        ),
-        "team_b": Team.objects.create(
-            name="码头志愿服务队", node=org["office_b"], township=org["township_b"], kind=TeamKind.STANDING
-        ),
-    }
+    return build_world(cast, org)
 
 
 def log_in(client, cast, world, role: str):
