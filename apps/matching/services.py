@@ -115,17 +115,10 @@ def _extra_km(state: MatchState) -> int:
 
 
 def _next_candidates(request: ServiceRequest, state: MatchState, wanted: int) -> list[VolunteerProfile]:
-    """The next ``wanted`` best candidates not yet asked for this request (the ranking without
-    the reasons, which only pages show: one query). The ranking excludes those already asked;
-    they are dropped here too, so a wave can never repeat a volunteer whatever the ranking does
-    (a few extra rows asked for cover them)."""
-    asked = set(
-        Offer.objects.filter(request=request)
-        .exclude(status=OfferStatus.WITHDRAWN)
-        .values_list("volunteer_id", flat=True)
-    )
-    ranked = ranked_volunteers(request=request, extra_km=_extra_km(state))[: wanted + len(asked)]
-    return [v for v in ranked if v.id not in asked and v.can_receive_offers][:wanted]
+    """The next ``wanted`` best candidates (the ranking without the reasons, which only pages
+    show: one query). The ranking's hard filters already leave out everyone asked before and
+    anyone who may not receive offers, and ``offers_send`` refuses both again under the lock."""
+    return list(ranked_volunteers(request=request, extra_km=_extra_km(state))[:wanted])
 
 
 def _send_wave(request: ServiceRequest, state: MatchState, volunteers: list[VolunteerProfile]) -> None:
