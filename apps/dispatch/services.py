@@ -41,6 +41,8 @@ def _offer_transition(
     *, offer: Offer, from_status: str, to_status: str, actor: User | None, reason: Reason = NO_REASON, **updates: object
 ) -> None:
     OFFER_MACHINE.move(offer, to=to_status, expected=from_status, actor=actor, reason=reason, **updates)
+    # Accepted, declined, released, completed: what the ranking knows of the volunteer changed.
+    request_services.request_history_changed(request_id=offer.request_id)
 
 
 def _lock(offer: Offer) -> tuple[ServiceRequest, Offer]:
@@ -276,6 +278,9 @@ def offers_expire(*, now: datetime | None = None) -> int:
                     reason=Reason.system("offer_lapsed"),
                 )
             )
+            # An offer left to lapse counts as an answer in the volunteers' history. (Withdrawn
+            # offers count nowhere: withdrawing them elsewhere asks for no recount.)
+            request_services.request_history_changed(request_id=request.id)
             _return_if_no_live_offers(request)
             request_services.request_needs_matching(request)
     return expired

@@ -1,5 +1,6 @@
-"""The matching queue's own state per request: which waves went out, whether the reach was
-widened, whether the request needs a person, and, in team mode, the team it was offered to."""
+"""The matching queue's own state per request (which waves went out, whether the reach was
+widened, whether the request needs a person, and, in team mode, the team it was offered to), and
+per volunteer the counts of their offers the ranking scores from."""
 
 from django.conf import settings
 from django.db import models
@@ -9,6 +10,7 @@ from django.utils.translation import pgettext_lazy
 from apps.organisation.models import OrgNode
 from apps.service_requests.models import ServiceRequest
 from apps.teams.models import Team
+from apps.volunteers.models import VolunteerProfile
 
 
 class NeedsPerson(models.TextChoices):
@@ -78,3 +80,47 @@ class MatchWave(models.Model):
 
     def __str__(self) -> str:
         return f"wave {self.number} of request {self.request_id}"
+
+
+class VolunteerHistory(models.Model):
+    """What a volunteer's offers say about them, counted over the ranking's windows as of
+    ``refreshed_at``: the four history components of the score read these columns instead of
+    aggregating every candidate's offers on each ranking. Written by ``history.history_refresh``
+    when an offer of theirs moves or a request they served is rated (a job, a second later), and
+    for everyone by beat (``MATCHING_HISTORY_REFRESH_SECONDS``) as the windows slide. No row:
+    no offers yet, and every component is its prior."""
+
+    volunteer = models.OneToOneField(
+        VolunteerProfile,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="match_history",
+        verbose_name=_("志愿者"),
+    )
+    # Over the last MATCHING_HISTORY_DAYS days:
+    kept = models.PositiveIntegerField(_("已承接"), default=0)  # accepted and not given back
+    taken = models.PositiveIntegerField(_("曾接单"), default=0)  # kept or released
+    released = models.PositiveIntegerField(_("无法前往"), default=0)
+    answered = models.PositiveIntegerField(_("已答复"), default=0)  # any answer, expiry included
+    responses = models.PositiveIntegerField(_("有答复时间"), default=0)
+    response_minutes = models.FloatField(_("平均答复分钟"), null=True, blank=True)
+    # Over the last MATCHING_FAIRNESS_DAYS days: tasks kept and their hours.
+    tasks = models.PositiveIntegerField(_("近期任务"), default=0)
+    month_hours = models.FloatField(_("近期时长"), default=0.0)
+    # Every rated request they completed.
+    ratings = models.PositiveIntegerField(_("评价数"), default=0)
+    rating_sum = models.PositiveIntegerField(_("评分合计"), default=0)
+    good = models.PositiveIntegerField(_("好评数"), default=0)
+    # The four components these counts give (``history.history_components``), each in [0, 1].
+    reliability = models.FloatField(_("可靠度"))
+    rating = models.FloatField(_("评价得分"))
+    fairness = models.FloatField(_("均衡度"))
+    response = models.FloatField(_("响应速度"))
+    refreshed_at = models.DateTimeField(_("统计时间"))
+
+    class Meta:
+        verbose_name = _("志愿者服务记录统计")
+        verbose_name_plural = pgettext_lazy("plural", "志愿者服务记录统计")
+
+    def __str__(self) -> str:
+        return f"history of volunteer {self.volunteer_id}"

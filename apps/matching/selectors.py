@@ -1,14 +1,16 @@
 """Candidates for a request, ranked with their reasons: one selector for pages, API and the queue.
 
-Every hard filter and every score component is an SQL expression (annotations, ``Exists``,
-correlated ``Subquery``, ``Case``/``When``, Django's math functions), so PostgreSQL ranks 50,000
-volunteers in one query and returns only the page asked for; Python then builds the reasons for
-those rows alone, from one more query over their offers. The same code runs on the embedded
-SQLite default (Django supplies the math functions there), only slower. README "How candidates are
-ranked" explains each filter, component, weight and setting.
+Every hard filter and the score are SQL expressions (annotations, ``Exists``, ``Case``/``When``,
+Django's math functions) over the volunteer's row and their ``VolunteerHistory`` row (see
+``history``), so PostgreSQL ranks 50,000 volunteers in one query and returns only the ids and
+scores of the page asked for; one more query loads those profiles, and Python builds their
+components and reasons from the same rows. The same code runs on the embedded SQLite default
+(Django supplies the math functions there), only slower. README "How candidates are ranked"
+explains each filter, component, weight and setting.
 
 What depends on the request (its window's slots, the age cut-off dates, its point) is worked out
-once in Python before the query; nothing is computed per volunteer outside the database."""
+once in Python before the query; nothing is computed per volunteer outside the database but the
+page's own components."""
 
 from __future__ import annotations
 
@@ -21,10 +23,8 @@ from typing import Any
 from django.conf import settings
 from django.db import connection
 from django.db.models import (
-    Avg,
     Case,
     Count,
-    DurationField,
     Exists,
     Expression,
     ExpressionWrapper,
@@ -33,20 +33,22 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
-    Sum,
     Value,
     When,
 )
-from django.db.models.functions import ASin, Cast, Coalesce, Cos, Extract, Greatest, Power, Radians, Sin, Sqrt
+from django.db.models.functions import ASin, Cast, Coalesce, Cos, Power, Radians, Sin, Sqrt
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from apps.accounts.models import User
 from apps.dispatch.models import HOLDS_PLACE, Offer, OfferStatus
 from apps.organisation.models import Place
 from apps.service_requests.models import ServiceRequest
 from apps.volunteers.models import ALL_WEEK, ApplicationStatus, Skill, VolunteerProfile, availability_bit
+
+from . import history
+from .models import VolunteerHistory
 
 # --- The request's window in weekly slots ------------------------------------------------------
 
@@ -59,11 +61,6 @@ _DAY_SHIFT = timedelta(hours=SLOT_STARTS[0])
 _SLOT_ENDS = (*(timedelta(hours=start - SLOT_STARTS[0]) for start in SLOT_STARTS[1:]), timedelta(hours=24))
 
 EARTH_RADIUS_KM = 6371.0088
-# Offers the volunteer kept (accepted and did not give back), released (accepted, then could not
-# go: Art. 22), and answered one way or another (expiry counts as an answer: silence is a no).
-KEPT = (OfferStatus.ACCEPTED, OfferStatus.ON_THE_WAY, OfferStatus.IN_SERVICE, OfferStatus.COMPLETED)
-ANSWERED = (*KEPT, OfferStatus.RELEASED, OfferStatus.DECLINED, OfferStatus.EXPIRED)
-GOOD_RATING = 4
 COMPONENTS = ("distance", "skill", "reliability", "rating", "fairness", "response")
 
 
@@ -195,6 +192,13 @@ def _serves(category_id: int) -> Q:
     return Q(id__in=through.objects.filter(servicecategory_id=category_id).values("volunteerprofile_id"))
 
 
+def _serves_row(category_id: int) -> Exists:
+    """The volunteer serves the category, one lookup in the unique (volunteer, category) index:
+    for the score, reached only by eligible volunteers with one of the category's skills."""
+    through = VolunteerProfile.categories.through
+    return Exists(through.objects.filter(volunteerprofile_id=OuterRef("pk"), servicecategory_id=category_id))
+
+
 def _overlapping(window: Window, *, now: datetime) -> Q:
     """Offers whose request's window overlaps ``window``; a window without a start begins now,
     one without an end lasts MATCHING_ASAP_HOURS from its start."""
@@ -258,17 +262,20 @@ def eligible_volunteers(
     )
     free = F("availability").bitand(window.slots)
     return (
-        VolunteerProfile.objects.filter(
-            status=ApplicationStatus.APPROVED, is_verified=True, is_active=True, user__is_active=True
-        )
+        VolunteerProfile.objects.filter(status=ApplicationStatus.APPROVED, is_verified=True, is_active=True)
+        # Accounts switched off: a few rows, read through their partial index, rather than a
+        # join of every volunteer to the users' table.
+        .exclude(user_id__in=User.objects.filter(is_active=False).values("id"))
         .exclude(user_id=request.requester_id)
         .annotate(distance_km=_distance_km(point))
         .alias(free_slots=free)
-        .filter(fits, old_enough, reach)
+        # PostgreSQL tests a row's conditions in this order where it prices them alike: the
+        # window's slots (half the city fails them) before the category and skill test.
         # ``>=`` rather than ``=`` (the same, as ``free_slots`` ≤ the mask): PostgreSQL guesses an
         # equality on an expression matches 0.5 % of rows, and with that guess it joins the
         # places and users by nested loops.
         .filter(Q(free_slots__gte=window.slots) if window.exact else Q(free_slots__gt=0))
+        .filter(old_enough, fits, reach)
         .exclude(id__in=at_cap)
         .filter(~Exists(busy.filter(_overlapping(window, now=now))), ~Exists(already))
     )
@@ -295,133 +302,72 @@ def eligible_requests_for(
 # --- Score -------------------------------------------------------------------------------------
 #
 # Distance and skill are columns of the volunteer's row. The four components read from their
-# offers (reliability, rating, fairness, response) come from ONE correlated subquery per
-# candidate that aggregates the volunteer's offers once and returns their weighted sum; the page
-# of candidates then gets each component apart, with the counts its reasons quote, from one
-# grouped query over those volunteers' offers. Both use the same formulas (``_history_formulas``).
+# offers (reliability, rating, fairness, response) come from their ``VolunteerHistory`` row (see
+# ``history``), one indexed lookup per candidate; the reasons quote the same row.
 
 
-def _float(expression: Any) -> Cast:
-    return Cast(expression, FloatField())
-
-
-def _minutes(later: str, earlier: str) -> Expression:
-    """Minutes between two datetime columns: EXTRACT(EPOCH …) of the interval on PostgreSQL; SQLite
-    stores durations as microseconds."""
-    gap = ExpressionWrapper(F(later) - F(earlier), output_field=DurationField())
-    if connection.features.has_native_duration_field:
-        return ExpressionWrapper(Extract(gap, "epoch") / Value(60.0), output_field=FloatField())
-    return ExpressionWrapper(_float(gap) / Value(60_000_000.0), output_field=FloatField())
-
-
-def _history_counts(*, now: datetime) -> dict[str, Any]:
-    """Aggregates over one volunteer's offers (rows of ``Offer``, rating joined through the request)."""
-    s = settings
-    in_history = Q(created_at__gte=now - timedelta(days=s.MATCHING_HISTORY_DAYS))
-    in_month = Q(created_at__gte=now - timedelta(days=s.MATCHING_FAIRNESS_DAYS), status__in=KEPT)
-    completed = Q(status=OfferStatus.COMPLETED)
-    answered_in_history = in_history & Q(responded_at__isnull=False)
-    return {
-        "kept": Count("id", filter=in_history & Q(status__in=KEPT)),
-        "taken": Count("id", filter=in_history & Q(status__in=(*KEPT, OfferStatus.RELEASED))),
-        "released": Count("id", filter=in_history & Q(status=OfferStatus.RELEASED)),
-        "answered": Count("id", filter=in_history & Q(status__in=ANSWERED)),
-        "responses": Count("id", filter=answered_in_history),
-        "response_minutes": Avg(_minutes("responded_at", "created_at"), filter=answered_in_history),
-        "tasks": Count("id", filter=in_month),
-        "month_hours": Sum("hours", filter=in_month),
-        "ratings": Count("request__rating", filter=completed),
-        "rating_sum": Sum("request__rating__score", filter=completed),
-        "good": Count("request__rating", filter=completed & Q(request__rating__score__gte=GOOD_RATING)),
-    }
-
-
-def _history_formulas(counts: dict[str, Any]) -> dict[str, Any]:
-    """Each offer-based component in [0, 1], as an expression over ``counts``; with no offers at
-    all each gives its prior (``HISTORY_PRIORS``)."""
-    s = settings
-    prior_offers, prior_ratings = float(s.MATCHING_PRIOR_OFFERS), float(s.MATCHING_PRIOR_RATINGS)
-    half_minutes = float(s.MATCHING_RESPONSE_HALF_MINUTES)
-    kept, released, answered = _float(counts["kept"]), _float(counts["released"]), _float(counts["answered"])
-    rating_sum = Coalesce(_float(counts["rating_sum"]), Value(0.0), output_field=FloatField())
-    hours = Coalesce(_float(counts["month_hours"]), Value(0.0), output_field=FloatField())
-    return {
-        # (kept − released + prior kept) / (answered + prior offers): a release costs more than a decline.
-        "reliability": Greatest(
-            (kept - released + Value(prior_offers * s.MATCHING_PRIOR_ACCEPT_RATE)) / (answered + Value(prior_offers)),
-            Value(0.0),
-        ),
-        # Bayesian average of the ratings of requests they completed, 1★ → 0, 5★ → 1.
-        "rating": (
-            (rating_sum + Value(prior_ratings * s.MATCHING_PRIOR_RATING))
-            / (_float(counts["ratings"]) + Value(prior_ratings))
-            - Value(1.0)
-        )
-        / Value(4.0),
-        "fairness": Value(1.0)
-        / (
-            Value(1.0)
-            + _float(counts["tasks"]) / Value(float(s.MATCHING_FAIRNESS_TASKS))
-            + hours / Value(float(s.MATCHING_FAIRNESS_HOURS))
-        ),
-        # Mean minutes from offer to answer; NULL (no answers yet) → the prior.
-        "response": Coalesce(
-            Value(half_minutes) / (Value(half_minutes) + counts["response_minutes"]),
-            Value(float(s.MATCHING_RESPONSE_PRIOR)),
-            output_field=FloatField(),
-        ),
-    }
-
-
-def history_priors() -> dict[str, float]:
-    """The offer-based components of a volunteer who has never had an offer."""
-    s = settings
-    return {
-        "reliability": s.MATCHING_PRIOR_ACCEPT_RATE,
-        "rating": (s.MATCHING_PRIOR_RATING - 1) / 4,
-        "fairness": 1.0,
-        "response": s.MATCHING_RESPONSE_PRIOR,
-    }
-
-
-def _history_score(*, now: datetime) -> Coalesce:
-    """Σ weight × component over the four offer-based components, one correlated subquery."""
+def _history_score() -> Expression:
+    """Σ weight × component over the four history components, from the candidate's history
+    row (no row: the priors)."""
     weights = settings.MATCHING_WEIGHTS
-    formulas = _history_formulas(_history_counts(now=now))
-    weighted = sum((Value(float(weights[name])) * formula for name, formula in formulas.items()), start=Value(0.0))
-    rows = Offer.objects.filter(volunteer=OuterRef("pk")).order_by().values("volunteer")
-    default = sum(weights[name] * prior for name, prior in history_priors().items())
-    return Coalesce(
-        Subquery(rows.annotate(value=weighted).values("value")[:1], output_field=FloatField()),
-        Value(float(default)),
-        output_field=FloatField(),
+    priors = history.history_priors()
+    return sum(
+        (
+            Value(float(weights[name]))
+            * Coalesce(F(f"match_history__{name}"), Value(float(prior)), output_field=FloatField())
+            for name, prior in priors.items()
+        ),
+        start=Value(0.0),
     )
 
 
-def _place_components(request: ServiceRequest) -> dict[str, Any]:
-    """Distance and skill, in [0, 1], from the volunteer's own row."""
+def _place_score(request: ServiceRequest) -> Expression:
+    """weight × distance + weight × skill, each component in [0, 1], from the volunteer's own
+    row (``distance_component`` and ``skill_component`` say the same for one volunteer)."""
     s = settings
+    weights = s.MATCHING_WEIGHTS
     half_km = float(s.MATCHING_DISTANCE_HALF_KM)
+    # Skill first: the lookup of the category runs only for volunteers with one of its skills.
     skill_q = _skill_q(request.category.skills or [])
-    both = _serves(request.category_id) & skill_q if skill_q is not None else None
-    return {
-        "distance": Case(
-            When(home_village_id=request.village_id, then=Value(1.0)),
-            When(home_township_id=request.township_id, then=Value(float(s.MATCHING_SAME_TOWNSHIP_SCORE))),
-            # NULL (a point unknown) → 0.
-            default=Coalesce(
-                Value(s.MATCHING_CITY_SCORE * half_km) / (Value(half_km) + F("distance_km")),
-                Value(0.0),
-                output_field=FloatField(),
-            ),
+    both = skill_q & Q(_serves_row(request.category_id)) if skill_q is not None else None
+    distance = Case(
+        When(home_village_id=request.village_id, then=Value(1.0)),
+        When(home_township_id=request.township_id, then=Value(float(s.MATCHING_SAME_TOWNSHIP_SCORE))),
+        # NULL (a point unknown) → 0.
+        default=Coalesce(
+            Value(s.MATCHING_CITY_SCORE * half_km) / (Value(half_km) + F("distance_km")),
+            Value(0.0),
             output_field=FloatField(),
         ),
-        "skill": Case(
-            *([When(both, then=Value(1.0))] if both is not None else []),
-            default=Value(float(s.MATCHING_SKILL_ONLY_ONE_SCORE)),
-            output_field=FloatField(),
-        ),
-    }
+        output_field=FloatField(),
+    )
+    skill = Case(
+        *([When(both, then=Value(1.0))] if both is not None else []),
+        default=Value(float(s.MATCHING_SKILL_ONLY_ONE_SCORE)),
+        output_field=FloatField(),
+    )
+    return Value(float(weights["distance"])) * distance + Value(float(weights["skill"])) * skill
+
+
+def distance_component(*, request: ServiceRequest, volunteer: VolunteerProfile, distance_km: float | None) -> float:
+    """Same village 1, same township MATCHING_SAME_TOWNSHIP_SCORE, further away
+    MATCHING_CITY_SCORE × half / (half + km), 0 when a point is unknown."""
+    s = settings
+    if volunteer.home_village_id == request.village_id:
+        return 1.0
+    if volunteer.home_township_id == request.township_id:
+        return float(s.MATCHING_SAME_TOWNSHIP_SCORE)
+    if distance_km is None:
+        return 0.0
+    half_km = float(s.MATCHING_DISTANCE_HALF_KM)
+    return float(s.MATCHING_CITY_SCORE * half_km / (half_km + distance_km))
+
+
+def skill_component(*, request: ServiceRequest, volunteer: VolunteerProfile, serves: bool) -> float:
+    """1 when the volunteer serves the category and has one of its skills, else (one of the two)
+    MATCHING_SKILL_ONLY_ONE_SCORE."""
+    has_skill = bool(set(request.category.skills or []) & set(volunteer.skills or []))
+    return 1.0 if serves and has_skill else float(settings.MATCHING_SKILL_ONLY_ONE_SCORE)
 
 
 def ranked_volunteers(
@@ -435,9 +381,9 @@ def ranked_volunteers(
     village_id: int | None = None,
     now: datetime | None = None,
 ) -> QuerySet[VolunteerProfile]:
-    """The eligible volunteers best first, annotated with ``score``, ``distance_km``,
-    ``c_distance`` and ``c_skill`` (unsliced: :func:`rank_candidates` takes a page of it).
-    Arguments as for :func:`rank_candidates`."""
+    """The eligible volunteers best first, annotated with ``score`` and ``distance_km``
+    (unsliced: :func:`rank_candidates` takes a page of it). Arguments as for
+    :func:`rank_candidates`."""
     now = now or timezone.now()
     qs = eligible_volunteers(request=request, extra_km=extra_km, now=now)
     if volunteer_ids is not None:
@@ -450,18 +396,9 @@ def ranked_volunteers(
         qs = qs.filter(home_village_id=village_id)
     if search := search.strip():
         qs = qs.filter(Q(volunteer_number__icontains=search) | Q(user__name__icontains=search))
-
-    weights = settings.MATCHING_WEIGHTS
-    place = _place_components(request)
-    score = (
-        Value(float(weights["distance"])) * F("c_distance")
-        + Value(float(weights["skill"])) * F("c_skill")
-        + _history_score(now=now)
-    )
+    score = _place_score(request) + _history_score()
     return (
-        qs.annotate(c_distance=place["distance"], c_skill=place["skill"])
-        .annotate(score=ExpressionWrapper(score, output_field=FloatField()))
-        .select_related("user", "home_township", "home_village")
+        qs.annotate(score=ExpressionWrapper(score, output_field=FloatField()))
         # Encrypted and never shown in a list: not read, not decrypted.
         .defer("id_number", "emergency_contact_phone", "guardian_phone")
         .order_by("-score", "id")
@@ -497,44 +434,52 @@ def rank_candidates(
         village_id=village_id,
         now=now,
     )
-    volunteers = list(ranked[offset : offset + limit])
-    if not volunteers:
+    # The ranking returns numbers only. The page's profiles, with their account, places,
+    # history row and whether they serve the category, come in a second query: joining those
+    # for every eligible volunteer costs more than one more small query.
+    page: list[tuple[int, float, float | None]] = list(
+        ranked.values_list("id", "score", "distance_km")[offset : offset + limit]  # type: ignore[misc]
+    )
+    if not page:
         return []
-    history = _history_of([v.id for v in volunteers], now=now)
-    priors = history_priors()
+    profiles = (
+        VolunteerProfile.objects.select_related("user", "home_township", "home_village", "match_history")
+        .annotate(serves=_serves_row(request.category_id))
+        .defer("id_number", "emergency_contact_phone", "guardian_phone")
+        .in_bulk([volunteer_id for volunteer_id, _score, _km in page])
+    )
     candidates = []
-    for v in volunteers:
-        stats = history.get(v.id, {})
-        components = {"distance": v.c_distance, "skill": v.c_skill}  # type: ignore[attr-defined]
-        components |= {name: stats.get(f"c_{name}", prior) for name, prior in priors.items()}
+    for volunteer_id, score, distance_km in page:
+        v = profiles[volunteer_id]
+        v.distance_km = distance_km  # type: ignore[attr-defined]
+        stats = history_stats(v)
+        components = {
+            "distance": distance_component(request=request, volunteer=v, distance_km=distance_km),
+            "skill": skill_component(request=request, volunteer=v, serves=v.serves),
+            **{name: stats.get(name, prior) for name, prior in history.history_priors().items()},
+        }
         candidates.append(
             Candidate(
                 volunteer=v,
-                score=round(v.score, 2),  # type: ignore[attr-defined]
+                score=round(score, 2),
                 reasons=reasons_for(request=request, volunteer=v, stats=stats),
-                distance_km=v.distance_km,  # type: ignore[attr-defined]
+                distance_km=distance_km,
                 components={name: round(components[name], 3) for name in COMPONENTS},
             )
         )
     return candidates
 
 
+def history_stats(volunteer: VolunteerProfile) -> dict[str, Any]:
+    """The counts and components of ``volunteer``'s history row (empty without one)."""
+    try:
+        row = volunteer.match_history
+    except VolunteerHistory.DoesNotExist:
+        return {}
+    return {name: getattr(row, name) for name in (*history.COUNTS, *history.COMPONENTS)}
+
+
 # --- Reasons -----------------------------------------------------------------------------------
-
-
-def _history_of(volunteer_ids: list[int], *, now: datetime) -> dict[int, dict[str, Any]]:
-    """The counts the reasons quote and the four offer-based components (``c_<name>``), for the
-    volunteers on the page only: one grouped query. A volunteer without offers has no entry."""
-    counts = _history_counts(now=now)
-    formulas = {f"c_{name}": formula for name, formula in _history_formulas(counts).items()}
-    rows = (
-        Offer.objects.filter(volunteer_id__in=volunteer_ids)
-        .order_by()
-        .values("volunteer_id")
-        .annotate(**counts)
-        .annotate(**formulas)
-    )
-    return {row["volunteer_id"]: dict(row) for row in rows}
 
 
 def reasons_for(*, request: ServiceRequest, volunteer: VolunteerProfile, stats: dict[str, Any]) -> list[str]:

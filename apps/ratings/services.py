@@ -58,4 +58,6 @@ def rating_submit_or_repeat(
             on_behalf=actor.id != locked.requester_id,
         )
         request_services.request_mark_rated(request=locked, actor=actor)
+        # The volunteers who served it now have one more rating in their history.
+        request_services.request_history_changed(request_id=locked.id)
     return RatingResult(rating, created=True)

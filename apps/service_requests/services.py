@@ -50,6 +50,17 @@ def transition(
 MATCHING_TASK = "matching.advance"
 
 
+# By name too: the history the ranking scores from (apps.matching.history).
+HISTORY_TASK = "matching.history"
+
+
+def request_history_changed(*, request_id: int) -> None:
+    """Tell the matching queue that what the offers on a request say about their volunteers
+    changed (one moved, or the request was rated): a job row in the caller's transaction, which
+    recounts those volunteers' history a moment later."""
+    job_enqueue(HISTORY_TASK, request_id)
+
+
 def request_needs_matching(request: ServiceRequest) -> None:
     """Tell the matching queue that ``request`` may need its next step (it entered the queue, or
     an offer on it ended): a job row in the caller's transaction, for requests the queue works on.

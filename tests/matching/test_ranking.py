@@ -16,6 +16,7 @@ from django.utils import translation
 
 from apps.accounts.models import User
 from apps.dispatch.models import Offer, OfferStatus
+from apps.matching.history import history_refresh
 from apps.matching.selectors import (
     eligible_requests_for,
     eligible_volunteers,
@@ -98,6 +99,8 @@ class World:
         Offer.objects.filter(id=offer.id).update(created_at=created)
         if rating is not None:
             Rating.objects.create(request=request, score=rating, rated_by=self.requester)
+        # What the matching.history job does after a move or a rating, as of NOW.
+        history_refresh(volunteer_ids=[volunteer.id], now=NOW)
         return offer
 
 
@@ -483,11 +486,31 @@ def test_the_requests_a_volunteer_may_take_are_those_they_are_eligible_for(world
     assert [r.id for r in eligible_requests_for(volunteer, requests, now=NOW)] == [world.request.id]
 
 
+def test_the_sorted_score_is_the_weighted_sum_of_the_components_shown(world, reasons_cast, settings):
+    # The database sorts by one expression; the page shows the components worked out per
+    # volunteer from their row and history: both must say the same.
+    weights = settings.MATCHING_WEIGHTS
+    candidates = rank_candidates(request=world.request, now=NOW)
+    assert len(candidates) == 3
+    for c in candidates:
+        assert c.score == pytest.approx(sum(weights[name] * c.components[name] for name in c.components), abs=0.02)
+    seasoned = next(c for c in candidates if c.volunteer.id == reasons_cast["seasoned"].id)
+    # Two completed tasks this month (2 h and 1.5 h), three ratings (5, 4, 2), four answers.
+    assert seasoned.components == {
+        "distance": 1.0,
+        "skill": 1.0,
+        "reliability": round((3 + 4) / (4 + 5), 3),
+        "rating": round(((11 + 20) / (3 + 5) - 1) / 4, 3),
+        "fairness": round(1 / (1 + 2 / 4 + 3.5 / 8), 3),
+        "response": round(30 / (30 + 5), 3),
+    }
+
+
 def test_the_ranking_is_two_queries_with_reasons_and_one_without_candidates(world, django_assert_num_queries):
     for _ in range(3):
         world.volunteer()
     request = ServiceRequest.objects.select_related("category", "village", "township").get(id=world.request.id)
-    # The ranked page (with users and places joined), then the page's offer history for the reasons.
+    # The ranked page (numbers only), then its profiles with their users, places and history.
     with django_assert_num_queries(2):
         assert len(rank_candidates(request=request, now=NOW)) == 3
     with django_assert_num_queries(1):

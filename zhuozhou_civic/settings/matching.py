@@ -44,6 +44,10 @@ MATCHING_FAIRNESS_HOURS = env_int("MATCHING_FAIRNESS_HOURS", 8)
 # Response speed: half / (half + mean minutes from offer to answer); no answers yet: the prior.
 MATCHING_RESPONSE_HALF_MINUTES = env_int("MATCHING_RESPONSE_HALF_MINUTES", 30)
 MATCHING_RESPONSE_PRIOR = 0.5
+# The counts behind those four components are kept per volunteer (apps.matching.history):
+# recounted when one of their offers moves or is rated, and for everyone this often (seconds), so
+# an offer leaves a window at most this late.
+MATCHING_HISTORY_REFRESH_SECONDS = env_int("MATCHING_HISTORY_REFRESH_SECONDS", 3600)
 # Reasons: "响应快" at or under this mean; rates are shown from this many answers or ratings on.
 MATCHING_FAST_RESPONSE_MINUTES = env_int("MATCHING_FAST_RESPONSE_MINUTES", 15)
 MATCHING_REASON_MIN_HISTORY = env_int("MATCHING_REASON_MIN_HISTORY", 3)

@@ -1,4 +1,5 @@
 from .env import DATA_DIR, env_int, env_str
+from .matching import MATCHING_HISTORY_REFRESH_SECONDS
 
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or env_str("REDIS_URL") or "filesystem://"
 
@@ -50,6 +51,12 @@ CELERY_BEAT_SCHEDULE = {
     "jobs-sweep": {"task": "jobs.sweep", "schedule": 5.0, "options": {"expires": 10.0}},
     "expire-offers": {"task": "dispatch.expire_offers", "schedule": 30.0},
     "sweep-matching-queue": {"task": "matching.sweep", "schedule": 30.0},
+    # Everyone's history as the ranking's windows slide (a change recounts its volunteers at once).
+    "recount-matching-history": {
+        "task": "matching.history_all",
+        "schedule": float(MATCHING_HISTORY_REFRESH_SECONDS),
+        "options": {"expires": float(MATCHING_HISTORY_REFRESH_SECONDS)},
+    },
     "escalate-overdue-requests": {"task": "service_requests.escalate_overdue", "schedule": 300.0},
     "close-unrated-requests": {"task": "service_requests.close_unrated", "schedule": 3600.0},
     "purge-idempotency-keys": {"task": "core.purge_idempotency_keys", "schedule": 3600.0},
