@@ -223,7 +223,7 @@ def _held_offers() -> QuerySet[Offer]:
 def eligible_volunteers(
     *, request: ServiceRequest, extra_km: int = 0, now: datetime | None = None
 ) -> QuerySet[VolunteerProfile]:
-    """Every volunteer passing the hard filters for ``request`` (unordered), annotated with
+    """Every volunteer passing the hard filters for ``request`` (unordered), with the alias
     ``distance_km`` (NULL when a point is unknown). ``extra_km`` widens every service radius."""
     now = now or timezone.now()
     window = request_window(request, now=now)
@@ -260,24 +260,30 @@ def eligible_volunteers(
     already = Offer.objects.filter(request_id=request.id, volunteer=OuterRef("pk")).exclude(
         status=OfferStatus.WITHDRAWN
     )
-    free = F("availability").bitand(window.slots)
-    return (
-        VolunteerProfile.objects.filter(status=ApplicationStatus.APPROVED, is_verified=True, is_active=True)
+    # One ``alias`` and one ``filter``: every chained call copies the whole query, and building
+    # it is a fair share of a ranking's time.
+    return VolunteerProfile.objects.alias(
+        # Not selected: the page's distances are worked out for its 20 rows alone.
+        distance_km=_distance_km(point),
+        free_slots=F("availability").bitand(window.slots),
+    ).filter(
+        Q(status=ApplicationStatus.APPROVED, is_verified=True, is_active=True),
         # Accounts switched off: a few rows, read through their partial index, rather than a
         # join of every volunteer to the users' table.
-        .exclude(user_id__in=User.objects.filter(is_active=False).values("id"))
-        .exclude(user_id=request.requester_id)
-        .annotate(distance_km=_distance_km(point))
-        .alias(free_slots=free)
+        ~Q(user_id__in=User.objects.filter(is_active=False).values("id")),
+        ~Q(user_id=request.requester_id),
         # PostgreSQL tests a row's conditions in this order where it prices them alike: the
         # window's slots (half the city fails them) before the category and skill test.
         # ``>=`` rather than ``=`` (the same, as ``free_slots`` ≤ the mask): PostgreSQL guesses an
         # equality on an expression matches 0.5 % of rows, and with that guess it joins the
         # places and users by nested loops.
-        .filter(Q(free_slots__gte=window.slots) if window.exact else Q(free_slots__gt=0))
-        .filter(old_enough, fits, reach)
-        .exclude(id__in=at_cap)
-        .filter(~Exists(busy.filter(_overlapping(window, now=now))), ~Exists(already))
+        Q(free_slots__gte=window.slots) if window.exact else Q(free_slots__gt=0),
+        old_enough,
+        fits,
+        reach,
+        ~Q(id__in=at_cap),
+        ~Exists(busy.filter(_overlapping(window, now=now))),
+        ~Exists(already),
     )
 
 
@@ -381,9 +387,8 @@ def ranked_volunteers(
     village_id: int | None = None,
     now: datetime | None = None,
 ) -> QuerySet[VolunteerProfile]:
-    """The eligible volunteers best first, annotated with ``score`` and ``distance_km``
-    (unsliced: :func:`rank_candidates` takes a page of it). Arguments as for
-    :func:`rank_candidates`."""
+    """The eligible volunteers best first, annotated with ``score`` (unsliced:
+    :func:`rank_candidates` takes a page of it). Arguments as for :func:`rank_candidates`."""
     now = now or timezone.now()
     qs = eligible_volunteers(request=request, extra_km=extra_km, now=now)
     if volunteer_ids is not None:
@@ -437,20 +442,21 @@ def rank_candidates(
     # The ranking returns numbers only. The page's profiles, with their account, places,
     # history row and whether they serve the category, come in a second query: joining those
     # for every eligible volunteer costs more than one more small query.
-    page: list[tuple[int, float, float | None]] = list(
-        ranked.values_list("id", "score", "distance_km")[offset : offset + limit]  # type: ignore[misc]
-    )
+    page: list[tuple[int, float]] = list(ranked.values_list("id", "score")[offset : offset + limit])  # type: ignore[misc]
     if not page:
         return []
     profiles = (
         VolunteerProfile.objects.select_related("user", "home_township", "home_village", "match_history")
         .annotate(serves=_serves_row(request.category_id))
         .defer("id_number", "emergency_contact_phone", "guardian_phone")
-        .in_bulk([volunteer_id for volunteer_id, _score, _km in page])
+        .in_bulk([volunteer_id for volunteer_id, _score in page])
     )
+    point = request_point(request)
     candidates = []
-    for volunteer_id, score, distance_km in page:
+    for volunteer_id, score in page:
         v = profiles[volunteer_id]
+        home = _place_point(v.home_village) or _place_point(v.home_township)
+        distance_km = haversine_km(point, home) if point is not None and home is not None else None
         v.distance_km = distance_km  # type: ignore[attr-defined]
         stats = history_stats(v)
         components = {
