@@ -1,9 +1,9 @@
 """Candidates for a request, ranked with their reasons: one selector for pages, API and the queue.
 
 Every hard filter and the score are SQL expressions (annotations, ``Exists``, ``Case``/``When``,
-Django's math functions) over the volunteer's row and their ``VolunteerHistory`` row (see
-``history``), so PostgreSQL ranks 50,000 volunteers in one query and returns only the ids and
-scores of the page asked for; one more query loads those profiles, and Python builds their
+Django's math functions) over the volunteer's narrow ``MatchableVolunteer`` row and their
+``VolunteerHistory`` row (see ``history``), so PostgreSQL ranks 50,000 volunteers in one query
+and returns only the ids and scores of the page asked for; one more query loads those profiles, and Python builds their
 components and reasons from the same rows. The same code runs on the embedded SQLite default
 (Django supplies the math functions there), only slower. README "How candidates are ranked"
 explains each filter, component, weight and setting.
@@ -21,7 +21,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import (
     Case,
     Count,
@@ -33,10 +32,11 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
 )
-from django.db.models.functions import ASin, Cast, Coalesce, Cos, Power, Radians, Sin, Sqrt
+from django.db.models.functions import ASin, Coalesce, Cos, Power, Radians, Sin, Sqrt
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -45,7 +45,15 @@ from apps.accounts.models import User
 from apps.dispatch.models import HOLDS_PLACE, Offer, OfferStatus
 from apps.organisation.models import Place
 from apps.service_requests.models import ServiceRequest
-from apps.volunteers.models import ALL_WEEK, ApplicationStatus, Skill, VolunteerProfile, availability_bit
+from apps.volunteers.models import (
+    ALL_WEEK,
+    MAX_CATEGORY_BIT,
+    MatchableVolunteer,
+    Skill,
+    VolunteerProfile,
+    availability_bit,
+    skill_bits,
+)
 
 from . import history
 from .models import VolunteerHistory
@@ -146,19 +154,13 @@ def haversine_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(h))
 
 
-def _home(axis: str) -> Coalesce:
-    """The volunteer's home village's coordinate, else their township's (villages often have none)."""
-    village, township = Cast(f"home_village__{axis}", FloatField()), Cast(f"home_township__{axis}", FloatField())
-    return Coalesce(village, township, output_field=FloatField())
-
-
 def _distance_km(point: tuple[float, float] | None) -> Expression:
     """Haversine distance in km from the volunteer's home point to ``point``, in SQL; NULL when
     either point is unknown."""
     if point is None:
         return Value(None, output_field=FloatField())
     lat0, lng0 = math.radians(point[0]), math.radians(point[1])
-    lat, lng = Radians(_home("latitude")), Radians(_home("longitude"))
+    lat, lng = Radians("home_latitude"), Radians("home_longitude")
     h = Power(Sin((lat - Value(lat0)) / Value(2.0)), 2) + Value(math.cos(lat0)) * Cos(lat) * Power(
         Sin((lng - Value(lng0)) / Value(2.0)), 2
     )
@@ -166,35 +168,29 @@ def _distance_km(point: tuple[float, float] | None) -> Expression:
 
 
 # --- Hard filters ------------------------------------------------------------------------------
+#
+# Over ``MatchableVolunteer``: one narrow row per volunteer who may be offered work at all
+# (approved, verified, not paused), with their categories and skills as bits, so that testing
+# 50,000 of them is integer arithmetic on a small row.
 
 
 def _skill_q(codes: Iterable[str]) -> Q | None:
-    """The volunteer lists one of ``codes``: jsonb's ``?|`` on PostgreSQL; SQLite has no JSON
-    containment, so there the stored text is searched for each quoted code."""
-    codes = list(codes)
-    if not codes:
-        return None
-    if connection.vendor == "postgresql":
-        # ``?|``: any of these strings is an element of the jsonb array; one operator for all codes.
-        return Q(skills__has_any_keys=codes)
-    query = Q(skills__icontains=f'"{codes[0]}"')
-    for code in codes[1:]:
-        query |= Q(skills__icontains=f'"{code}"')
-    return query
+    """The volunteer lists one of ``codes`` (the alias ``skill_hit``); None when none is known."""
+    return Q(skill_hit__gt=0) if skill_bits(list(codes)) else None
 
 
 def _serves(category_id: int) -> Q:
-    """The volunteer serves the category. ``IN`` rather than ``EXISTS``: inside an ``OR`` PostgreSQL
-    prices a correlated ``EXISTS`` as if run once per row (it is then hashed anyway) and, with
-    that estimate, reads the volunteers through an index in random order, ten times slower than
-    a sequential scan of the table."""
+    """The volunteer serves the category: its bit (the alias ``category_hit``), or for a
+    category beyond the bits, the volunteers' category table itself."""
+    if category_id <= MAX_CATEGORY_BIT:
+        return Q(category_hit__gt=0)
     through = VolunteerProfile.categories.through
-    return Q(id__in=through.objects.filter(servicecategory_id=category_id).values("volunteerprofile_id"))
+    return Q(volunteer_id__in=through.objects.filter(servicecategory_id=category_id).values("volunteerprofile_id"))
 
 
 def _serves_row(category_id: int) -> Exists:
-    """The volunteer serves the category, one lookup in the unique (volunteer, category) index:
-    for the score, reached only by eligible volunteers with one of the category's skills."""
+    """The volunteer (a ``VolunteerProfile`` row) serves the category: one lookup in the unique
+    (volunteer, category) index, for the profiles of the page shown."""
     through = VolunteerProfile.categories.through
     return Exists(through.objects.filter(volunteerprofile_id=OuterRef("pk"), servicecategory_id=category_id))
 
@@ -220,11 +216,21 @@ def _held_offers() -> QuerySet[Offer]:
     return Offer.objects.filter(status__in=HOLDS_PLACE).order_by()
 
 
+def _hits(category: Any) -> dict[str, Any]:
+    """The aliases ``_skill_q`` and ``_serves`` test: the volunteer's bits of the category's skills
+    and of the category itself."""
+    return {
+        "skill_hit": F("skill_bits").bitand(skill_bits(list(category.skills or []))),
+        "category_hit": F("category_bits").bitand(1 << category.id if category.id <= MAX_CATEGORY_BIT else 0),
+    }
+
+
 def eligible_volunteers(
     *, request: ServiceRequest, extra_km: int = 0, now: datetime | None = None
-) -> QuerySet[VolunteerProfile]:
-    """Every volunteer passing the hard filters for ``request`` (unordered), with the alias
-    ``distance_km`` (NULL when a point is unknown). ``extra_km`` widens every service radius."""
+) -> QuerySet[MatchableVolunteer]:
+    """Every volunteer passing the hard filters for ``request`` (unordered), as their
+    ``MatchableVolunteer`` rows (primary key: the volunteer's id), with the alias ``distance_km``
+    (NULL when a point is unknown). ``extra_km`` widens every service radius."""
     now = now or timezone.now()
     window = request_window(request, now=now)
     category = request.category
@@ -254,23 +260,18 @@ def eligible_volunteers(
         .filter(n__gte=settings.MATCHING_OPEN_TASK_CAP)
         .values("volunteer_id")
     )
-    busy = held.filter(
-        volunteer=OuterRef("pk"),
-    ).exclude(request_id=request.id)
+    busy = held.filter(volunteer=OuterRef("pk")).exclude(request_id=request.id)
     already = Offer.objects.filter(request_id=request.id, volunteer=OuterRef("pk")).exclude(
         status=OfferStatus.WITHDRAWN
     )
     # One ``alias`` and one ``filter``: every chained call copies the whole query, and building
     # it is a fair share of a ranking's time.
-    return VolunteerProfile.objects.alias(
+    return MatchableVolunteer.objects.alias(
         # Not selected: the page's distances are worked out for its 20 rows alone.
         distance_km=_distance_km(point),
         free_slots=F("availability").bitand(window.slots),
+        **_hits(category),
     ).filter(
-        Q(status=ApplicationStatus.APPROVED, is_verified=True, is_active=True),
-        # Accounts switched off: a few rows, read through their partial index, rather than a
-        # join of every volunteer to the users' table.
-        ~Q(user_id__in=User.objects.filter(is_active=False).values("id")),
         ~Q(user_id=request.requester_id),
         # PostgreSQL tests a row's conditions in this order where it prices them alike: the
         # window's slots (half the city fails them) before the category and skill test.
@@ -281,7 +282,9 @@ def eligible_volunteers(
         old_enough,
         fits,
         reach,
-        ~Q(id__in=at_cap),
+        ~Q(volunteer_id__in=at_cap),
+        # Accounts switched off: an anti-join with the few such rows (their partial index).
+        ~Exists(User.objects.filter(pk=OuterRef("user_id"), is_active=False)),
         ~Exists(busy.filter(_overlapping(window, now=now))),
         ~Exists(already),
     )
@@ -314,17 +317,14 @@ def eligible_requests_for(
 
 def _history_score() -> Expression:
     """Σ weight × component over the four history components, from the candidate's history
-    row (no row: the priors)."""
+    row (no row: the priors): a scalar subquery, one primary-key lookup for each row that
+    passed every filter."""
     weights = settings.MATCHING_WEIGHTS
     priors = history.history_priors()
-    return sum(
-        (
-            Value(float(weights[name]))
-            * Coalesce(F(f"match_history__{name}"), Value(float(prior)), output_field=FloatField())
-            for name, prior in priors.items()
-        ),
-        start=Value(0.0),
-    )
+    weighted = sum((Value(float(weights[name])) * F(name) for name in priors), start=Value(0.0))
+    row = VolunteerHistory.objects.filter(volunteer_id=OuterRef("pk")).annotate(value=weighted).values("value")[:1]
+    default = sum(weights[name] * prior for name, prior in priors.items())
+    return Coalesce(Subquery(row, output_field=FloatField()), Value(float(default)), output_field=FloatField())
 
 
 def _place_score(request: ServiceRequest) -> Expression:
@@ -333,9 +333,8 @@ def _place_score(request: ServiceRequest) -> Expression:
     s = settings
     weights = s.MATCHING_WEIGHTS
     half_km = float(s.MATCHING_DISTANCE_HALF_KM)
-    # Skill first: the lookup of the category runs only for volunteers with one of its skills.
     skill_q = _skill_q(request.category.skills or [])
-    both = skill_q & Q(_serves_row(request.category_id)) if skill_q is not None else None
+    both = skill_q & _serves(request.category_id) if skill_q is not None else None
     distance = Case(
         When(home_village_id=request.village_id, then=Value(1.0)),
         When(home_township_id=request.township_id, then=Value(float(s.MATCHING_SAME_TOWNSHIP_SCORE))),
@@ -386,28 +385,23 @@ def ranked_volunteers(
     township_id: int | None = None,
     village_id: int | None = None,
     now: datetime | None = None,
-) -> QuerySet[VolunteerProfile]:
+) -> QuerySet[MatchableVolunteer]:
     """The eligible volunteers best first, annotated with ``score`` (unsliced:
     :func:`rank_candidates` takes a page of it). Arguments as for :func:`rank_candidates`."""
     now = now or timezone.now()
     qs = eligible_volunteers(request=request, extra_km=extra_km, now=now)
     if volunteer_ids is not None:
-        qs = qs.filter(id__in=volunteer_ids)
+        qs = qs.filter(pk__in=volunteer_ids)
     if restrict_to is not None:
-        qs = qs.filter(id__in=restrict_to.values("id"))
+        qs = qs.filter(pk__in=restrict_to.values("id"))
     if township_id is not None:
         qs = qs.filter(home_township_id=township_id)
     if village_id is not None:
         qs = qs.filter(home_village_id=village_id)
     if search := search.strip():
-        qs = qs.filter(Q(volunteer_number__icontains=search) | Q(user__name__icontains=search))
+        qs = qs.filter(Q(volunteer__volunteer_number__icontains=search) | Q(user__name__icontains=search))
     score = _place_score(request) + _history_score()
-    return (
-        qs.annotate(score=ExpressionWrapper(score, output_field=FloatField()))
-        # Encrypted and never shown in a list: not read, not decrypted.
-        .defer("id_number", "emergency_contact_phone", "guardian_phone")
-        .order_by("-score", "id")
-    )
+    return qs.annotate(score=ExpressionWrapper(score, output_field=FloatField())).order_by("-score", "pk")
 
 
 def rank_candidates(
@@ -442,7 +436,7 @@ def rank_candidates(
     # The ranking returns numbers only. The page's profiles, with their account, places,
     # history row and whether they serve the category, come in a second query: joining those
     # for every eligible volunteer costs more than one more small query.
-    page: list[tuple[int, float]] = list(ranked.values_list("id", "score")[offset : offset + limit])  # type: ignore[misc]
+    page: list[tuple[int, float]] = list(ranked.values_list("pk", "score")[offset : offset + limit])  # type: ignore[misc]
     if not page:
         return []
     profiles = (
@@ -454,7 +448,9 @@ def rank_candidates(
     point = request_point(request)
     candidates = []
     for volunteer_id, score in page:
-        v = profiles[volunteer_id]
+        v = profiles.get(volunteer_id)
+        if v is None:  # deleted since the ranking read it
+            continue
         home = _place_point(v.home_village) or _place_point(v.home_township)
         distance_km = haversine_km(point, home) if point is not None and home is not None else None
         v.distance_km = distance_km  # type: ignore[attr-defined]

@@ -118,7 +118,13 @@ def _next_candidates(request: ServiceRequest, state: MatchState, wanted: int) ->
     """The next ``wanted`` best candidates (the ranking without the reasons, which only pages
     show: one query). The ranking's hard filters already leave out everyone asked before and
     anyone who may not receive offers, and ``offers_send`` refuses both again under the lock."""
-    return list(ranked_volunteers(request=request, extra_km=_extra_km(state))[:wanted])
+    ids = list(ranked_volunteers(request=request, extra_km=_extra_km(state)).values_list("pk", flat=True)[:wanted])
+    profiles = (
+        VolunteerProfile.objects.select_related("user")
+        .defer("id_number", "emergency_contact_phone", "guardian_phone")
+        .in_bulk(ids)
+    )
+    return [profiles[volunteer_id] for volunteer_id in ids if volunteer_id in profiles]
 
 
 def _send_wave(request: ServiceRequest, state: MatchState, volunteers: list[VolunteerProfile]) -> None:

@@ -263,8 +263,8 @@ def team_assign(*, request: ServiceRequest, leader: User, members: list[Voluntee
             raise DomainError(_not_member(team, _numbers(outsiders)), code="not_member")
         eligible = set(
             selectors.eligible_volunteers(request=locked)
-            .filter(id__in=[m.id for m in members])
-            .values_list("id", flat=True)
+            .filter(pk__in=[m.id for m in members])
+            .values_list("pk", flat=True)
         )
         unfit = [m for m in members if m.id not in eligible]
         if unfit:

@@ -26,6 +26,7 @@ from apps.core.errors import DomainError
 from apps.jobs.services import job_enqueue
 from apps.notifications.models import Kind
 from apps.notifications.services import notify
+from apps.volunteers.matchable import matchable_refresh
 from apps.volunteers.models import ApplicationStatus, VolunteerEvent, VolunteerProfile
 
 from . import inserts
@@ -316,6 +317,7 @@ def _write_profiles_postgres(*, job: ImportJob, owners: list[tuple[CleanRow, int
         (pk, category_id) for pk, (row, _user) in zip(ids, owners, strict=True) for category_id in row.category_ids
     )
     inserts.RowInserter(_event_template(job, reason), ("volunteer_id",)).insert((pk,) for pk in ids)
+    matchable_refresh(volunteer_ids=ids)  # imported approved and verified: offered work from now on
     return len(ids)
 
 
@@ -367,6 +369,7 @@ def _write_profiles_orm(*, job: ImportJob, owners: list[tuple[CleanRow, int]], r
     VolunteerProfile.objects.filter(id__in=profile_ids, volunteer_number__isnull=True).update(
         volunteer_number=Concat(Value("ZZV"), LPad(Cast(F("id"), output_field=CharField()), 7, Value("0")))
     )
+    matchable_refresh(volunteer_ids=profile_ids)
     return len(profile_ids)
 
 

@@ -1,8 +1,11 @@
+from typing import Any
+
 from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from .identity import mask_id
+from .matchable import matchable_refresh
 from .models import IdReveal, VolunteerEvent, VolunteerProfile
 
 
@@ -35,6 +38,12 @@ class VolunteerProfileAdmin(admin.ModelAdmin):
     @admin.display(description=_("证件号码"))
     def masked_id(self, obj: VolunteerProfile) -> str:
         return mask_id(obj.id_number)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        """After the profile and its categories are saved: what the matching ranking reads of
+        them follows at once."""
+        super().save_related(request, form, formsets, change)
+        matchable_refresh(volunteer_ids=[form.instance.id])
 
 
 @admin.register(IdReveal)

@@ -159,6 +159,54 @@ class VolunteerProfile(models.Model):
         return self.status == ApplicationStatus.APPROVED and self.is_verified and self.is_active and self.user.is_active
 
 
+# A volunteer's skills and categories as bits, for the matching ranking's one-row tests: skill bit
+# = its place in ``Skill`` (add new skills at the end; a reorder needs ``matchable_refresh()``),
+# category bit = its id, for ids up to ``MAX_CATEGORY_BIT`` (the ranking asks the category
+# table itself for a category beyond that).
+MAX_CATEGORY_BIT = 62
+
+
+def skill_bits(codes: list[str]) -> int:
+    known = list(Skill.values)
+    return sum({1 << known.index(code) for code in codes if code in known})
+
+
+def category_bits(category_ids: list[int]) -> int:
+    return sum({1 << category_id for category_id in category_ids if 0 < category_id <= MAX_CATEGORY_BIT})
+
+
+class MatchableVolunteer(models.Model):
+    """A volunteer who may be offered work (approved, 实名核验 done, not paused), with the columns
+    the matching ranking filters and scores on, in a narrow row of their own: the ranking reads
+    one of these per volunteer instead of the wide profile row with its categories and skills.
+    Derived from ``VolunteerProfile`` (never edited by hand) by ``matchable.matchable_refresh``,
+    called in the same transaction by every service that changes a profile, and for everyone by
+    beat (``MATCHABLE_REFRESH_SECONDS``) for what changes elsewhere (a place's coordinates, an
+    edit in the admin). A switched-off account is checked live, not copied."""
+
+    volunteer = models.OneToOneField(
+        VolunteerProfile, on_delete=models.CASCADE, primary_key=True, related_name="matchable"
+    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
+    birth_date = models.DateField(null=True)
+    availability = models.PositiveIntegerField()
+    home_township = models.ForeignKey(Place, on_delete=models.CASCADE, related_name="+", db_index=False)
+    home_village = models.ForeignKey(Place, on_delete=models.CASCADE, null=True, related_name="+", db_index=False)
+    # The home's point: the village's, else the township's (most villages have none).
+    home_latitude = models.FloatField(null=True)
+    home_longitude = models.FloatField(null=True)
+    service_radius_km = models.PositiveSmallIntegerField()
+    skill_bits = models.IntegerField()
+    category_bits = models.BigIntegerField()
+
+    class Meta:
+        verbose_name = _("可派单志愿者")
+        verbose_name_plural = pgettext_lazy("plural", "可派单志愿者")
+
+    def __str__(self) -> str:
+        return f"matchable volunteer {self.volunteer_id}"
+
+
 class VolunteerEvent(models.Model):
     """One step of a volunteer's registration and status, append-only: who did what, when, why."""
 

@@ -33,6 +33,7 @@ from apps.organisation.models import Place, ServiceCategory
 
 from . import selectors
 from .identity import ADULT_AGE, MIN_AGE, IdDocument, age_on, id_digest, parse_id
+from .matchable import matchable_refresh
 from .models import (
     ALL_WEEK,
     APPLICATION_TRANSITIONS,
@@ -88,6 +89,7 @@ def volunteer_register(
         if verified:
             assign_volunteer_number(profile)
         profile.categories.set(categories)
+        matchable_refresh(volunteer_ids=[profile.id])
     return profile
 
 
@@ -395,6 +397,8 @@ def _move(
     VolunteerEvent.objects.create(
         volunteer=profile, kind=kind, from_status=from_status, to_status=to, actor=actor, reason=reason
     )
+    # Approved, rejected, resubmitted, left: whether the ranking may offer them work changed.
+    matchable_refresh(volunteer_ids=[profile.id])
     profile.status = to
     for field, value in updates.items():
         if not hasattr(value, "resolve_expression"):
@@ -521,6 +525,7 @@ def volunteer_update(*, profile: VolunteerProfile, actor: User, data: ProfileInp
             raise Conflict(_("注册通过审核后才能修改服务资料。"), code="not_approved")
         profile.categories.set(data.categories)
         VolunteerEvent.objects.create(volunteer=profile, kind=VolunteerEvent.Kind.UPDATED, actor=actor)
+        matchable_refresh(volunteer_ids=[profile.id])
     for field, value in values.items():
         setattr(profile, field, value)
     return profile
@@ -545,6 +550,7 @@ def _set_active(profile: VolunteerProfile, *, actor: User, active: bool) -> Volu
             kind=VolunteerEvent.Kind.RESUMED if active else VolunteerEvent.Kind.PAUSED,
             actor=actor,
         )
+        matchable_refresh(volunteer_ids=[profile.id])
     profile.is_active = active
     return profile
 

@@ -28,8 +28,10 @@ from apps.matching.selectors import (
 from apps.organisation.models import Place
 from apps.ratings.models import Rating
 from apps.service_requests.models import ServiceRequest, Status
-from apps.volunteers.models import ALL_WEEK, ApplicationStatus, VolunteerProfile, availability_bit
+from apps.volunteers.matchable import matchable_refresh
+from apps.volunteers.models import ALL_WEEK, MAX_CATEGORY_BIT, ApplicationStatus, VolunteerProfile, availability_bit
 from tests.accounts.factories import make_user
+from tests.organisation.factories import ServiceCategoryFactory
 from tests.volunteers.factories import make_volunteer
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -66,6 +68,8 @@ class World:
         )
         if fields:
             VolunteerProfile.objects.filter(id=profile.id).update(**fields)
+            # Written past the services: what the ranking reads follows as beat's refresh would.
+            matchable_refresh(volunteer_ids=[profile.id])
             profile.refresh_from_db()
         return profile
 
@@ -157,7 +161,7 @@ def ranked_ids(world: World, **kwargs: object) -> list[int]:
 
 
 def eligible_ids(world: World, **kwargs: object) -> set[int]:
-    return set(eligible_volunteers(request=world.request, now=NOW, **kwargs).values_list("id", flat=True))  # type: ignore[arg-type]
+    return set(eligible_volunteers(request=world.request, now=NOW, **kwargs).values_list("pk", flat=True))  # type: ignore[arg-type]
 
 
 # --- Slots and windows -------------------------------------------------------------------------
@@ -403,6 +407,30 @@ def test_releases_and_slow_answers_rank_a_volunteer_lower(world):
     assert candidates[steady.id].components["response"] == round(30 / 32, 3)
     assert candidates[flaky.id].components["response"] == round(30 / 150, 3)
     assert ranked_ids(world) == [steady.id, flaky.id]
+
+
+def test_a_category_beyond_the_bits_is_asked_of_the_category_table(world):
+    # Categories are rows: one the admin adds far on gets no bit, and the ranking reads the
+    # volunteers' category table for it instead.
+    far = ServiceCategoryFactory(
+        id=MAX_CATEGORY_BIT + 40, code="far", name="远类", name_en="Far", skills=["haircut"], min_age=0
+    )
+    serving = world.volunteer(categories=("other_category",))
+    serving.categories.add(far)
+    matchable_refresh(volunteer_ids=[serving.id])
+    skilled = world.volunteer(categories=("other_category",), skills=["haircut"])
+    both = world.volunteer(categories=("other_category",), skills=["haircut"])
+    both.categories.add(far)
+    matchable_refresh(volunteer_ids=[both.id])
+    world.volunteer(categories=("other_category",))  # neither
+    world.request.category = far
+    assert eligible_ids(world) == {serving.id, skilled.id, both.id}
+    candidates = rank_candidates(request=world.request, now=NOW)
+    assert [(c.volunteer.id, c.components["skill"]) for c in candidates] == [
+        (both.id, 1.0),
+        (serving.id, 0.5),
+        (skilled.id, 0.5),
+    ]
 
 
 def test_equal_scores_keep_the_order_of_registration_and_pages_do_not_overlap(world):

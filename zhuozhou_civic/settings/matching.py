@@ -48,6 +48,10 @@ MATCHING_RESPONSE_PRIOR = 0.5
 # recounted when one of their offers moves or is rated, and for everyone this often (seconds), so
 # an offer leaves a window at most this late.
 MATCHING_HISTORY_REFRESH_SECONDS = env_int("MATCHING_HISTORY_REFRESH_SECONDS", 3600)
+# The narrow row per volunteer the ranking filters on (volunteers.MatchableVolunteer) follows every
+# change made through the services at once; everything else (a place's coordinates, an edit
+# outside the services) within this many seconds.
+MATCHABLE_REFRESH_SECONDS = env_int("MATCHABLE_REFRESH_SECONDS", 600)
 # Reasons: "响应快" at or under this mean; rates are shown from this many answers or ratings on.
 MATCHING_FAST_RESPONSE_MINUTES = env_int("MATCHING_FAST_RESPONSE_MINUTES", 15)
 MATCHING_REASON_MIN_HISTORY = env_int("MATCHING_REASON_MIN_HISTORY", 3)

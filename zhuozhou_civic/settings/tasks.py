@@ -1,5 +1,5 @@
 from .env import DATA_DIR, env_int, env_str
-from .matching import MATCHING_HISTORY_REFRESH_SECONDS
+from .matching import MATCHABLE_REFRESH_SECONDS, MATCHING_HISTORY_REFRESH_SECONDS
 
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or env_str("REDIS_URL") or "filesystem://"
 
@@ -51,6 +51,12 @@ CELERY_BEAT_SCHEDULE = {
     "jobs-sweep": {"task": "jobs.sweep", "schedule": 5.0, "options": {"expires": 10.0}},
     "expire-offers": {"task": "dispatch.expire_offers", "schedule": 30.0},
     "sweep-matching-queue": {"task": "matching.sweep", "schedule": 30.0},
+    # What the ranking reads of every volunteer, for what changed outside the services.
+    "refresh-matchable-volunteers": {
+        "task": "volunteers.refresh_matchable",
+        "schedule": float(MATCHABLE_REFRESH_SECONDS),
+        "options": {"expires": float(MATCHABLE_REFRESH_SECONDS)},
+    },
     # Everyone's history as the ranking's windows slide (a change recounts its volunteers at once).
     "recount-matching-history": {
         "task": "matching.history_all",
