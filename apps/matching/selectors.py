@@ -37,6 +37,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import ASin, Coalesce, Cos, Power, Radians, Sin, Sqrt
+from django.db.models.lookups import IsNull
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -252,7 +253,7 @@ def eligible_volunteers(
 
     # Volunteers at their cap: an uncorrelated ``NOT IN`` that PostgreSQL reads once into a hash
     # (a few thousand held tasks), rather than a count per volunteer scanned. Busy and already
-    # asked are ``NOT EXISTS``: anti-joins probed only for the volunteers within reach.
+    # asked are probed only for the volunteers that passed every other filter.
     held = _held_offers()
     at_cap = (
         held.values("volunteer_id")
@@ -276,8 +277,7 @@ def eligible_volunteers(
         # PostgreSQL tests a row's conditions in this order where it prices them alike: the
         # window's slots (half the city fails them) before the category and skill test.
         # ``>=`` rather than ``=`` (the same, as ``free_slots`` ≤ the mask): PostgreSQL guesses an
-        # equality on an expression matches 0.5 % of rows, and with that guess it joins the
-        # places and users by nested loops.
+        # equality on an expression matches 0.5 % of rows and plans the rest for a handful.
         Q(free_slots__gte=window.slots) if window.exact else Q(free_slots__gt=0),
         old_enough,
         fits,
@@ -285,7 +285,10 @@ def eligible_volunteers(
         ~Q(volunteer_id__in=at_cap),
         # Accounts switched off: an anti-join with the few such rows (their partial index).
         ~Exists(User.objects.filter(pk=OuterRef("user_id"), is_active=False)),
-        ~Exists(busy.filter(_overlapping(window, now=now))),
+        # Busy: a scalar subquery (``LIMIT 1``), which PostgreSQL probes through the held
+        # offers' partial index for each row that passed, rather than an anti-join it may
+        # choose to hash by reading every request in the city for their windows.
+        IsNull(Subquery(busy.filter(_overlapping(window, now=now)).values("pk")[:1]), True),
         ~Exists(already),
     )
 

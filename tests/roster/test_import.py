@@ -14,7 +14,14 @@ from apps.roster import services
 from apps.roster.models import ImportJob, ImportRowError, JobStatus
 from apps.roster.services import import_job_create, roster_import_run, roster_imports_resume_stalled
 from apps.volunteers.identity import id_digest
-from apps.volunteers.models import ApplicationStatus, MatchableVolunteer, VolunteerEvent, VolunteerProfile, skill_bits
+from apps.volunteers.models import (
+    ApplicationStatus,
+    MatchableVolunteer,
+    VolunteerEvent,
+    VolunteerProfile,
+    category_bits,
+    skill_bits,
+)
 from tests.accounts.factories import make_user
 from tests.roster.factories import id_number, person, phone, workbook
 
@@ -67,7 +74,7 @@ def test_an_imported_row_is_an_approved_verified_numbered_volunteer_with_an_unus
     # Offered work from now on: the ranking's row is written with the batch.
     matchable = MatchableVolunteer.objects.get(volunteer=profile)
     assert matchable.skill_bits == skill_bits(["elder_care", "first_aid"])
-    assert matchable.category_bits == (1 << org["category"].id) | (1 << org["other_category"].id)
+    assert matchable.category_bits == category_bits([org["category"].id, org["other_category"].id])
     assert (profile.political_status, profile.occupation) == ("cpc", "退休教师")
     assert profile.user.phone == row["phone"]
     assert profile.user.has_usable_password() is False

@@ -24,6 +24,7 @@ from apps.volunteers.services import (
     volunteer_resume,
     volunteer_update,
 )
+from tests.organisation.factories import ServiceCategoryFactory
 from tests.volunteers.world import build_applications
 
 
@@ -57,7 +58,13 @@ def test_a_registered_volunteer_has_a_row_with_their_home_point(cast, org):
         org["village_a1"].id,
     )
     assert (row.home_latitude, row.home_longitude) == (39.47, 115.95)
-    assert row.category_bits == 1 << org["category"].id
+    # The test categories' ids run past the bits on PostgreSQL (sequences outlive rolled-back
+    # tests): the row holds a bit only for an id up to MAX_CATEGORY_BIT.
+    assert row.category_bits == category_bits([org["category"].id])
+    low = ServiceCategoryFactory(id=5, code="low", name="五号类", name_en="Five")
+    cast.volunteer.categories.add(low)
+    matchable_refresh(volunteer_ids=[cast.volunteer.id])
+    assert _get(cast.volunteer).category_bits == (1 << 5) | category_bits([org["category"].id])
     assert (row.skill_bits, row.availability, row.service_radius_km) == (0, cast.volunteer.availability, 5)
     # The other volunteer's village has no point and neither has its township.
     other = _get(cast.other_volunteer)
@@ -97,7 +104,7 @@ def test_an_edit_of_the_profile_rewrites_the_row(cast, org):
     )
     row = _get(cast.volunteer)
     assert (row.home_township_id, row.home_village_id) == (org["township_b"].id, org["village_b1"].id)
-    assert row.category_bits == (1 << org["category"].id) | (1 << org["other_category"].id)
+    assert row.category_bits == category_bits([org["category"].id, org["other_category"].id])
     assert (row.availability, row.service_radius_km) == (0b111, 12)
     assert row.skill_bits == skill_bits([Skill.REPAIR, Skill.DRIVING])
 
