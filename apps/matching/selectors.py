@@ -452,7 +452,9 @@ def rank_candidates(
     candidates = []
     for volunteer_id, score in page:
         v = profiles.get(volunteer_id)
-        if v is None:  # deleted since the ranking read it
+        # Deleted since, or no longer offered work though the matchable row has not caught up
+        # yet (the queue's next step rewrites such rows): left out.
+        if v is None or not v.can_receive_offers:
             continue
         home = _place_point(v.home_village) or _place_point(v.home_township)
         distance_km = haversine_km(point, home) if point is not None and home is not None else None

@@ -39,6 +39,7 @@ from apps.service_requests.models import DISPATCHABLE, ServiceRequest, Status
 from apps.service_requests.selectors import user_manages_request
 from apps.teams.models import Team
 from apps.teams.selectors import user_is_area_staff_of
+from apps.volunteers.matchable import matchable_refresh
 from apps.volunteers.models import VolunteerProfile
 
 from . import broadcast, team_dispatch
@@ -116,7 +117,7 @@ def _extra_km(state: MatchState) -> int:
 
 def _next_candidates(request: ServiceRequest, state: MatchState, wanted: int) -> list[VolunteerProfile]:
     """The next ``wanted`` best candidates (the ranking without the reasons, which only pages
-    show: one query). The ranking's hard filters already leave out everyone asked before and
+    show), as profiles. The ranking's hard filters already leave out everyone asked before and
     anyone who may not receive offers, and ``offers_send`` refuses both again under the lock."""
     ids = list(ranked_volunteers(request=request, extra_km=_extra_km(state)).values_list("pk", flat=True)[:wanted])
     profiles = (
@@ -124,7 +125,14 @@ def _next_candidates(request: ServiceRequest, state: MatchState, wanted: int) ->
         .defer("id_number", "emergency_contact_phone", "guardian_phone")
         .in_bulk(ids)
     )
-    return [profiles[volunteer_id] for volunteer_id in ids if volunteer_id in profiles]
+    chosen = [profiles[volunteer_id] for volunteer_id in ids if volunteer_id in profiles]
+    stale = {v.id for v in chosen if not v.can_receive_offers}
+    if stale:
+        # Their matchable rows had not yet caught up with a change (one made outside the
+        # services reaches them within MATCHABLE_REFRESH_SECONDS): rewritten now, and left out
+        # of this wave rather than failing it.
+        matchable_refresh(volunteer_ids=stale)
+    return [v for v in chosen if v.id not in stale]
 
 
 def _send_wave(request: ServiceRequest, state: MatchState, volunteers: list[VolunteerProfile]) -> None:

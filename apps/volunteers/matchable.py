@@ -105,9 +105,17 @@ def matchable_refresh(*, volunteer_ids: Iterable[int] | None = None) -> int:
         return _write(ids, list(VolunteerProfile.objects.filter(id__in=ids).values(*_FIELDS)))
     written, after = 0, 0
     while True:
-        rows = list(VolunteerProfile.objects.filter(id__gt=after).order_by("id").values(*_FIELDS)[:BATCH])
-        if not rows:
-            return written
         with transaction.atomic():
+            # The batch's profiles locked while their rows are rewritten (``FOR NO KEY UPDATE``:
+            # offers may still name them): a change committed meanwhile would otherwise be
+            # overwritten by what this read before it; instead it waits, then writes its own row.
+            rows = list(
+                VolunteerProfile.objects.filter(id__gt=after)
+                .order_by("id")
+                .select_for_update(no_key=True, of=("self",))
+                .values(*_FIELDS)[:BATCH]
+            )
+            if not rows:
+                return written
             written += _write([row["id"] for row in rows], rows)
         after = rows[-1]["id"]

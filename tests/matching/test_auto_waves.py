@@ -13,12 +13,13 @@ from apps.dispatch.models import Offer, OfferStatus
 from apps.dispatch.services import offer_accept, offer_decline, offer_release, offers_expire, request_cancel
 from apps.jobs.models import Job, JobState
 from apps.matching.models import MatchState, MatchWave, NeedsPerson
+from apps.matching.selectors import rank_candidates
 from apps.matching.services import matching_advance
 from apps.notifications.models import Kind, Notification
 from apps.organisation.models import DispatchMode, Place, ServiceCategory
 from apps.service_requests.models import RequestEvent, ServiceRequest, Status
 from apps.service_requests.services import request_review
-from apps.volunteers.models import VolunteerProfile
+from apps.volunteers.models import MatchableVolunteer, VolunteerProfile
 from tests.accounts.factories import make_user
 from tests.conftest import Cast
 from tests.service_requests.factories import submit_request
@@ -130,6 +131,27 @@ def test_first_wave_offers_needed_times_factor(db, cast, org, volunteers, settin
     assert request.status == Status.OFFERED
     assert story(request)[-1] == ("queued", "offered", "wave_sent", {"wave": 1, "n": 6})
     assert notified(request, Kind.OFFERED) == sorted(o.volunteer.user_id for o in offers)
+
+
+def test_a_volunteer_paused_past_the_services_is_left_out_of_the_wave_and_their_row_caught_up(
+    db, cast, org, volunteers, settings
+):
+    # Paused by a write that skipped the services: the matchable row still says "may be offered
+    # work" until beat's refresh. The wave must neither offer them nor fail for them.
+    settings.MATCHING_WAVE_FACTOR = 3
+    request = queued_auto_request(cast, org, needed=1)
+    # The wave's three: the cast's volunteer of village A1 and the first two of ours (equal
+    # scores: the earlier registration first).
+    paused = volunteers[0]
+    VolunteerProfile.objects.filter(id=paused.id).update(is_active=False)
+    assert MatchableVolunteer.objects.filter(volunteer=paused).exists()
+
+    matching_advance(request_id=request.id)
+
+    offered = set(Offer.objects.filter(request=request).values_list("volunteer_id", flat=True))
+    assert offered == {cast.volunteer.id, volunteers[1].id}
+    assert not MatchableVolunteer.objects.filter(volunteer=paused).exists()
+    assert [c.volunteer.id for c in rank_candidates(request=request, limit=2)] == [v.id for v in volunteers[2:4]]
 
 
 def test_the_last_decline_sends_the_next_wave_and_earlier_ones_do_not(db, cast, org, volunteers, settings):

@@ -434,6 +434,13 @@ def test_a_category_is_read_from_its_bit_or_beyond_the_bits_from_the_category_ta
     ]
 
 
+def test_a_page_leaves_out_whoever_stopped_since_their_matchable_row_was_written(world):
+    kept, paused = world.volunteer(), world.volunteer()
+    VolunteerProfile.objects.filter(id=paused.id).update(is_active=False)  # past the services
+    assert eligible_ids(world) == {kept.id, paused.id}  # the row has not caught up yet
+    assert ranked_ids(world) == [kept.id]
+
+
 def test_equal_scores_keep_the_order_of_registration_and_pages_do_not_overlap(world):
     volunteers = [world.volunteer() for _ in range(5)]
     assert ranked_ids(world, limit=3) == [v.id for v in volunteers[:3]]
