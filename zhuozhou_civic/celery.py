@@ -3,6 +3,7 @@ import os
 from celery import Celery
 from celery.signals import beat_init, worker_init
 
+from apps.jobs.quiet import quiet_housekeeping
 from apps.jobs.worker import WorkerHeartbeatStep
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zhuozhou_civic.settings")
@@ -12,6 +13,8 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # Every worker writes its heartbeat to the database (the queue's health view reads it).
 app.steps["worker"].add(WorkerHeartbeatStep)
+# The relay's and the sweep's runs are not logged at INFO (apps/jobs/quiet.py).
+quiet_housekeeping()
 
 
 def _refuse_to_start_without_a_secret(**kwargs: object) -> None:
