@@ -3,10 +3,10 @@
 Every hard filter and the score are SQL expressions (annotations, ``Exists``, ``Case``/``When``,
 Django's math functions) over the volunteer's narrow ``MatchableVolunteer`` row and their
 ``VolunteerHistory`` row (see ``history``), so PostgreSQL ranks 50,000 volunteers in one query
-and returns only the ids and scores of the page asked for; one more query loads those profiles, and Python builds their
-components and reasons from the same rows. The same code runs on the embedded SQLite default
-(Django supplies the math functions there), only slower. README "How candidates are ranked"
-explains each filter, component, weight and setting.
+and returns only the ids and scores of the page asked for; one more query loads those
+profiles, and Python builds their components and reasons from the same rows. The same code
+runs on the embedded SQLite default (Django supplies the math functions there), only slower.
+README "How candidates are ranked" explains each filter, component, weight and setting.
 
 What depends on the request (its window's slots, the age cut-off dates, its point) is worked out
 once in Python before the query; nothing is computed per volunteer outside the database but the
@@ -449,6 +449,7 @@ def rank_candidates(
         .in_bulk([volunteer_id for volunteer_id, _score in page])
     )
     point = request_point(request)
+    priors = history.history_priors()
     candidates = []
     for volunteer_id, score in page:
         v = profiles.get(volunteer_id)
@@ -463,7 +464,7 @@ def rank_candidates(
         components = {
             "distance": distance_component(request=request, volunteer=v, distance_km=distance_km),
             "skill": skill_component(request=request, volunteer=v, serves=v.serves),
-            **{name: stats.get(name, prior) for name, prior in history.history_priors().items()},
+            **{name: stats.get(name, prior) for name, prior in priors.items()},
         }
         candidates.append(
             Candidate(

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -119,8 +120,10 @@ def _wait_for_log(log: Path, text: str, count: int, *, timeout: float) -> None:
         time.sleep(0.2)
 
 
-def test_serve_starts_a_killed_worker_and_a_killed_beat_again_within_10_seconds(tmp_path):
-    env = _env(tmp_path)
+@contextlib.contextmanager
+def _serving(tmp_path: Path, env: dict[str, str]) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
+    """``manage.py serve`` on a free port with its output in ``serve.log``, once it answers; killed
+    with its whole process group at the end, however the test ends."""
     manage(["migrate", "--noinput"], env)
     manage(["collectstatic", "--noinput", "--verbosity=0"], env)
     port = free_port()
@@ -136,6 +139,16 @@ def test_serve_starts_a_killed_worker_and_a_killed_beat_again_within_10_seconds(
         )
     try:
         wait_until_serving(process, port, log, timeout=60)
+        yield process, log
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        if process.poll() is None:
+            process.wait(timeout=5)
+
+
+def test_serve_starts_a_killed_worker_and_a_killed_beat_again_within_10_seconds(tmp_path):
+    with _serving(tmp_path, _env(tmp_path)) as (process, log):
         _wait_for_log(log, " ready.", 1, timeout=30)  # the worker consumes
         worker, _ = _wait_for_child(process.pid, WORKER, other_than=None, timeout=10)
         beat, _ = _wait_for_child(process.pid, BEAT, other_than=None, timeout=10)
@@ -158,11 +171,6 @@ def test_serve_starts_a_killed_worker_and_a_killed_beat_again_within_10_seconds(
 
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=40) == 0
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        if process.poll() is None:
-            process.wait(timeout=5)
     output = log.read_text()
     assert f"celery worker (pid {worker}) exited (-9)" in output
     assert f"celery worker restarted (pid {new_worker}, restart 1)" in output
@@ -177,39 +185,22 @@ def test_serve_stops_and_starts_again_a_worker_that_takes_no_messages_while_the_
     redis = RedisServer(tmp_path)
     redis.start()
     env = {**_env(tmp_path), "CELERY_BROKER_URL": f"{redis.url}/0"}
-    manage(["migrate", "--noinput"], env)
-    manage(["collectstatic", "--noinput", "--verbosity=0"], env)
-    port = free_port()
-    log = tmp_path / "serve.log"
-    with log.open("wb") as log_file:
-        process = subprocess.Popen(
-            [sys.executable, "manage.py", "serve", f"127.0.0.1:{port}"],
-            cwd=ROOT,
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
     try:
-        wait_until_serving(process, port, log, timeout=60)
-        _wait_for_log(log, " ready.", 1, timeout=30)
-        worker, _ = _wait_for_child(process.pid, WORKER, other_than=None, timeout=10)
-        os.kill(worker, signal.SIGSTOP)
-        frozen = time.monotonic()
-        # Judged after its first 30 s and 20 s of taking nothing, stopped (SIGKILL 10 s after the
-        # SIGTERM a frozen process cannot act on), and started again after 1 s.
-        new_worker, _ = _wait_for_child(process.pid, WORKER, other_than=worker, timeout=75)
-        back = time.monotonic() - frozen
-        _wait_for_log(log, " ready.", 2, timeout=30)
-        print(f"frozen worker replaced after {back:.1f} s")
-        assert process.poll() is None
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=40) == 0
+        with _serving(tmp_path, env) as (process, log):
+            _wait_for_log(log, " ready.", 1, timeout=30)
+            worker, _ = _wait_for_child(process.pid, WORKER, other_than=None, timeout=10)
+            os.kill(worker, signal.SIGSTOP)
+            frozen = time.monotonic()
+            # Judged after its first 30 s and 20 s of taking nothing, stopped (SIGKILL 10 s after the
+            # SIGTERM a frozen process cannot act on), and started again after 1 s.
+            new_worker, _ = _wait_for_child(process.pid, WORKER, other_than=worker, timeout=75)
+            back = time.monotonic() - frozen
+            _wait_for_log(log, " ready.", 2, timeout=30)
+            print(f"frozen worker replaced after {back:.1f} s")
+            assert process.poll() is None
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=40) == 0
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        if process.poll() is None:
-            process.wait(timeout=5)
         redis.close()
     output = log.read_text()
     assert re.search(
