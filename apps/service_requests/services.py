@@ -41,6 +41,7 @@ def transition(
     :data:`REQUEST_MACHINE`). Must run inside a transaction. Raises Conflict if the move is not
     in the table or the row is no longer in the expected status (someone else got there first)."""
     moved = REQUEST_MACHINE.move(request, to=to_status, actor=actor, reason=reason, expected=expected_status, **updates)
+    request_facts_changed(request_id=request.id)
     if to_status == Status.QUEUED:
         request_needs_matching(request)
     return moved
@@ -59,6 +60,16 @@ def request_history_changed(*, request_id: int) -> None:
     changed (one moved, or the request was rated): a job row in the caller's transaction, which
     recounts those volunteers' history a moment later."""
     job_enqueue(HISTORY_TASK, request_id)
+
+
+# By name: the dashboard's facts sit above this app (apps.dashboard.facts).
+FACT_TASK = "dashboard.fact"
+
+
+def request_facts_changed(*, request_id: int) -> None:
+    """Tell the dashboard that what it counts about a request changed (it was submitted or moved):
+    a job row in the caller's transaction, which rewrites the request's fact a moment later."""
+    job_enqueue(FACT_TASK, request_id)
 
 
 def request_needs_matching(request: ServiceRequest) -> None:
@@ -189,6 +200,7 @@ def request_submit(
             else Reason.system("entered_on_behalf", channel=source_text(Channel(channel).label)),
         )
         tell_requester(request, Kind.RECEIVED)
+        request_facts_changed(request_id=request.id)
         if data.category.auto_accept:
             transition(request=request, to_status=Status.QUEUED, actor=None, reason=Reason.system("auto_accepted"))
             tell_requester(request, Kind.QUEUED)

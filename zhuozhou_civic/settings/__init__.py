@@ -5,6 +5,7 @@
 from .api import *  # noqa: F403
 from .cache import *  # noqa: F403
 from .core import *  # noqa: F403
+from .dashboard import *  # noqa: F403
 from .database import *  # noqa: F403
 from .domain import *  # noqa: F403
 from .email import *  # noqa: F403

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "apps.notifications",
     "apps.matching",
     "apps.workflow",
+    "apps.dashboard",
     "apps.demo",
 ]
 
