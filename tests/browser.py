@@ -47,3 +47,17 @@ def assert_fits_the_screen(page: Page) -> None:
     """Nothing on a phone page may force sideways scrolling."""
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow == 0, f"{page.url} is {overflow}px wider than the screen"
+
+
+def serious_axe_findings(page: Page) -> list[str]:
+    """axe-core's serious and critical findings on the page as it is now, one line each (rule,
+    impact, the first offending selectors): an empty list is a pass."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    found = []
+    for violation in results.response["violations"]:
+        if violation["impact"] in ("serious", "critical"):
+            targets = [" ".join(map(str, node["target"])) for node in violation["nodes"][:3]]
+            found.append(f"{violation['id']} ({violation['impact']}): {targets}")
+    return found

@@ -154,19 +154,21 @@ class ReportsView(StaffAPIView):
         return Response(report_json(report), status=202)
 
 
-class ReportView(StaffAPIView):
+class ReportView(ReportsView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     @error_codes({403: {}, 404: {}})
     def get(self, request: Request, pk: int) -> Response:
-        self.area()
+        """One report: its state and progress (percent), and where to download it once done."""
+        self.reports()
         return Response(report_json(report_for(self.user, pk)))
 
 
-class ReportDownloadView(StaffAPIView):
+class ReportDownloadView(ReportsView):
     @extend_schema(responses={(200, XLSX): OpenApiTypes.BINARY})
-    @error_codes({403: {}, 404: {}})
+    @error_codes({400: {}, 403: {}, 404: {}})
     def get(self, request: Request, pk: int) -> HttpResponse:
-        self.area()
+        """The report's workbook (400 while it is still being written)."""
+        self.reports()
         report = report_for(self.user, pk, with_workbook=True)
         if report.state != ReportState.DONE or report.workbook is None:
             raise ValidationError({"state": [str(ReportState(report.state).label)]})

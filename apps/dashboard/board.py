@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Avg, Count, F, Q, QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _
 
 from apps.accounts.areas import area_of
 from apps.accounts.models import User
@@ -53,6 +53,17 @@ def needs_person() -> Q:
     )
 
 
+def waited_text(minutes: int) -> str:
+    """How long a request has waited, as a dispatcher reads it: 45 分钟, 3 小时 5 分, 2 天 4 小时."""
+    if minutes < 60:
+        return gettext("%(m)d 分钟") % {"m": minutes}
+    hours, rest = divmod(minutes, 60)
+    if hours < 48:
+        return gettext("%(h)d 小时 %(m)d 分") % {"h": hours, "m": rest}
+    days, hours = divmod(hours, 24)
+    return gettext("%(d)d 天 %(h)d 小时") % {"d": days, "h": hours}
+
+
 def sla_limit(urgency: str) -> timedelta:
     return timedelta(minutes=settings.ESCALATE_AFTER_MINUTES[urgency])
 
@@ -89,6 +100,10 @@ class WaitingRow:
     @property
     def waited_minutes(self) -> int:
         return int(self.waited.total_seconds() // 60)
+
+    @property
+    def waited_text(self) -> str:
+        return waited_text(self.waited_minutes)
 
 
 @dataclass

@@ -3,12 +3,17 @@ ECharts option drawn from the same rows. Values are printed on the bars and line
 by pattern (decal) as well as colour, and the table sits under every chart, so that nothing
 depends on colour alone."""
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils.translation import gettext as _
 
 from .serialize import plain
+
+
+# The site's red, then a blue and a green that stay apart for the common colour blindnesses.
+PALETTE = ["#b3261e", "#1f5fa8", "#2e7d32", "#7a4a00"]
 
 
 @dataclass
@@ -21,7 +26,12 @@ class Section:
 
     @property
     def sheet_title(self) -> str:
-        return self.title[:31]  # Excel's limit
+        return sheet_title(self.title)
+
+
+def sheet_title(title: str) -> str:
+    """``title`` as Excel allows a sheet's name: at most 31 characters, none of []:*?/\\."""
+    return re.sub(r"[\[\]:*?/\\]", "·", title)[:31]
 
 
 def _minutes(seconds: int | None) -> float | None:
@@ -33,6 +43,7 @@ def _bar(*, categories: list[str], series: list[tuple[str, list[Any]]], horizont
     values = {"type": "value", "minInterval": 1}
     return {
         "aria": {"enabled": True, "decal": {"show": True}},
+        "color": PALETTE,
         "tooltip": {"trigger": "axis"},
         "legend": {"top": 0},
         "grid": {"left": 8, "right": 24, "bottom": 8, "top": 36, "containLabel": True},
@@ -49,6 +60,7 @@ def _line(*, categories: list[str], series: list[tuple[str, list[Any]]]) -> dict
     symbols = ["circle", "triangle", "rect", "diamond"]
     return {
         "aria": {"enabled": True, "decal": {"show": True}},
+        "color": PALETTE,
         "tooltip": {"trigger": "axis"},
         "legend": {"top": 0},
         "grid": {"left": 8, "right": 24, "bottom": 8, "top": 36, "containLabel": True},

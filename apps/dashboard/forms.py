@@ -142,18 +142,14 @@ def parse_month(value: str) -> date | None:
     return date(year, month, 1)
 
 
-class MonthField(forms.CharField):
+class MonthField(forms.Field):
     default_error_messages = {"invalid": _("请按“年-月”填写月份，例如 2026-11。")}
 
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("max_length", 7)
-        super().__init__(**kwargs)
-
-    def to_python(self, value: Any) -> date | None:  # type: ignore[override]
-        text = super().to_python(value)
+    def to_python(self, value: Any) -> date | None:
+        text = str(value or "").strip()
         if not text:
             return None
-        month = parse_month(text)
+        month = parse_month(text[:20])
         if month is None:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         return month

@@ -25,6 +25,7 @@ from apps.ratings.models import FollowUp
 from apps.service_requests.models import ServiceRequest, Status, Urgency
 
 from .board import sla_limit
+from .charts import sheet_title
 from .kpi import DURATIONS, OPEN_STATUSES, KpiQuery, facts_for, kpis, month_bounds
 from .models import MonthlyReport, ReportState, RequestFact
 from .scorecards import prior_mean, scorecards
@@ -58,7 +59,7 @@ def _minutes(seconds: int | None) -> float | None:
 
 
 def _sheet(book: Workbook, title: str, header: list[str], rows: list[list[Any]]) -> Worksheet:
-    sheet = book.create_sheet(title)
+    sheet = book.create_sheet(sheet_title(title))
     sheet.append(header)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
