@@ -25,7 +25,17 @@ from .models import MonthlyReport, ReportState
 from .reports import filename, report_request
 from .scorecards import prior_mean, scorecards, shortlist
 from .selectors import report_for, reports_visible_to, staff_area
-from .serialize import board_json, card_json, plain
+from .serialize import board_data, card_data
+from .serializers import (
+    BoardOutput,
+    BoardQuery,
+    KpiOutput,
+    KpiQueryInput,
+    ReportListOutput,
+    ReportOutput,
+    ScorecardQuery,
+    ScorecardsOutput,
+)
 from .views import XLSX
 
 
@@ -37,40 +47,44 @@ class StaffAPIView(AuthenticatedAPIView):
         return area
 
 
-def _checked(form: Any) -> Any:
+def _checked(form: Any, *, query: Any = None) -> Any:
+    """``form`` once valid; else a 400 with its errors. ``query``: the documented serializer of the
+    query string, checked first (an empty ``township=`` is no number, whatever the form thinks)."""
+    if query is not None:
+        query.is_valid(raise_exception=True)
     if not form.is_valid():
         raise ValidationError({name: [str(e) for e in errors] for name, errors in form.errors.items()})
     return form
 
 
 class BoardView(StaffAPIView):
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(parameters=[BoardQuery], responses=BoardOutput)
     @error_codes({400: {}, 403: {}})
     def get(self, request: Request) -> Response:
         """The live board of the caller's area: open requests by status, those waiting for a
         person with their waiting time and SLA state (green/amber/red), unanswered offers,
         volunteers on duty, today's completions and ratings, open requests per township.
         Filters: ``township``, ``urgency``, ``category``."""
-        form = _checked(BoardForm(request.query_params, area=self.area()))
-        return Response(board_json(board(user=self.user, flt=form.to_filter())))
+        form = _checked(BoardForm(request.query_params, area=self.area()), query=BoardQuery(data=request.query_params))
+        return Response(BoardOutput(board_data(board(user=self.user, flt=form.to_filter()))).data)
 
 
 class KpiView(StaffAPIView):
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(parameters=[KpiQueryInput], responses=KpiOutput)
     @error_codes({400: {}, 403: {}})
     def get(self, request: Request) -> Response:
         """KPIs of the requests submitted from ``start`` to ``end`` (dates, both included; by
         default the last 30 days) in the caller's area, optionally one ``township``, ``village``
         or ``category``; ``grain`` day/week/month for the series. Durations are seconds."""
         area = self.area()
-        form = _checked(KpiForm(request.query_params, area=area))
+        form = _checked(KpiForm(request.query_params, area=area), query=KpiQueryInput(data=request.query_params))
         query = form.to_query()
         figures = kpis(facts=facts_for(area=area, query=query), grain=query.effective_grain)
-        return Response(plain({"start": query.start, "end": query.end, **figures}))
+        return Response(KpiOutput({"start": query.start, "end": query.end, **figures}).data)
 
 
 class ScorecardsView(StaffAPIView):
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(parameters=[ScorecardQuery], responses=ScorecardsOutput)
     @error_codes({400: {}, 403: {}})
     def get(self, request: Request) -> Response:
         """Scorecards and ranking (月榜/年榜) at ``level`` volunteer/team/station/township for
@@ -78,7 +92,7 @@ class ScorecardsView(StaffAPIView):
         of volunteers masked unless they agreed to show them. ``score`` is satisfaction with the
         prior (see the README); ``shortlist`` the commendation shortlist (volunteers)."""
         area = self.area()
-        form = _checked(ScorecardForm(request.query_params))
+        form = _checked(ScorecardForm(request.query_params), query=ScorecardQuery(data=request.query_params))
         start, end = form.bounds()
         query = KpiQuery(start=start, end=end)
         mean = prior_mean(facts_for(area=WHOLE_CITY, query=query))
@@ -87,19 +101,16 @@ class ScorecardsView(StaffAPIView):
         yearly = form.cleaned_data["period"] == "year"
         min_tasks = settings.COMMEND_MIN_TASKS_YEAR if yearly else settings.COMMEND_MIN_TASKS_MONTH
         listed = shortlist(cards, min_tasks=min_tasks) if level == "volunteer" else []
-        return Response(
-            plain(
-                {
-                    "level": level,
-                    "start": start,
-                    "end": end,
-                    "prior": {"mean": round(mean, 4), "weight": settings.SATISFACTION_PRIOR_WEIGHT},
-                    "results": [card_json(c, i) for i, c in enumerate(cards[:100], start=1)],
-                    "total": len(cards),
-                    "shortlist": [card_json(c, i) for i, c in enumerate(listed, start=1)],
-                }
-            )
-        )
+        data = {
+            "level": level,
+            "start": start,
+            "end": end,
+            "prior": {"mean": round(mean, 4), "weight": settings.SATISFACTION_PRIOR_WEIGHT},
+            "results": [card_data(c, i) for i, c in enumerate(cards[:100], start=1)],
+            "total": len(cards),
+            "shortlist": [card_data(c, i) for i, c in enumerate(listed, start=1)],
+        }
+        return Response(ScorecardsOutput(data).data)
 
 
 class ReportInput(serializers.Serializer[Any]):
@@ -108,22 +119,23 @@ class ReportInput(serializers.Serializer[Any]):
 
 
 def report_json(report: MonthlyReport) -> dict[str, Any]:
-    return plain(
-        {
-            "id": report.id,
-            "month": f"{report.month:%Y-%m}",
-            "township": report.township_id,
-            "state": report.state,
-            "progress": report.progress,
-            "error": report.error,
-            "created_at": report.created_at,
-            "finished_at": report.finished_at,
-            "download": f"/api/v1/dashboard/reports/{report.id}/download/" if report.state == ReportState.DONE else None,
-        }
-    )
+    done = report.state == ReportState.DONE
+    data = {
+        "id": report.id,
+        "month": f"{report.month:%Y-%m}",
+        "township": report.township_id,
+        "state": report.state,
+        "progress": report.progress,
+        "error": report.error,
+        "created_at": report.created_at,
+        "finished_at": report.finished_at,
+        "download": f"/api/v1/dashboard/reports/{report.id}/download/" if done else None,
+    }
+    result: dict[str, Any] = ReportOutput(data).data
+    return result
 
 
-class ReportsView(StaffAPIView):
+class ReportAccess(StaffAPIView):
     def reports(self) -> Any:
         self.area()
         reports = reports_visible_to(self.user)
@@ -131,14 +143,16 @@ class ReportsView(StaffAPIView):
             raise PermissionDenied()
         return reports
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+
+class ReportsView(ReportAccess):
+    @extend_schema(responses=ReportListOutput)
     @error_codes({403: {}})
     def get(self, request: Request) -> Response:
         """The monthly reports the caller may read, newest first (the last 50)."""
         reports = self.reports().select_related("township").defer("workbook")[:50]
         return Response({"results": [report_json(r) for r in reports]})
 
-    @extend_schema(request=ReportInput, responses={202: OpenApiTypes.OBJECT})
+    @extend_schema(request=ReportInput, responses={202: ReportOutput})
     @error_codes({400: {}, 403: {}})
     def post(self, request: Request) -> Response:
         """Ask for a month's workbook; a worker writes it (poll the report for its progress)."""
@@ -148,14 +162,16 @@ class ReportsView(StaffAPIView):
             ReportForm({"month": data.get("month", ""), "township": data.get("township") or ""}, area=self.area())
         )
         try:
-            report = report_request(month=form.cleaned_data["month"], township=form.cleaned_data["township"], actor=self.user)
+            report = report_request(
+                month=form.cleaned_data["month"], township=form.cleaned_data["township"], actor=self.user
+            )
         except DomainError as exc:
             raise ValidationError({"month": [str(exc.message)]}) from None
         return Response(report_json(report), status=202)
 
 
-class ReportView(ReportsView):
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+class ReportView(ReportAccess):
+    @extend_schema(responses=ReportOutput)
     @error_codes({403: {}, 404: {}})
     def get(self, request: Request, pk: int) -> Response:
         """One report: its state and progress (percent), and where to download it once done."""
@@ -163,7 +179,7 @@ class ReportView(ReportsView):
         return Response(report_json(report_for(self.user, pk)))
 
 
-class ReportDownloadView(ReportsView):
+class ReportDownloadView(ReportAccess):
     @extend_schema(responses={(200, XLSX): OpenApiTypes.BINARY})
     @error_codes({400: {}, 403: {}, 404: {}})
     def get(self, request: Request, pk: int) -> HttpResponse:

@@ -10,7 +10,8 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Avg, Count, F, Q, QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_lazy as _
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.areas import area_of
 from apps.accounts.models import User
@@ -36,7 +37,7 @@ class Sla:
 
 
 # What a person must do, by the row's state (the match's own reason wins).
-WHY = {
+WHY: dict[str, Any] = {
     Status.SUBMITTED: _("待审核"),
     Status.ESCALATED: _("已上报中心"),
     Status.QUEUED: _("待人工派单"),
@@ -190,9 +191,11 @@ def board(*, user: User, flt: BoardFilter, now: datetime | None = None) -> Board
     now = now or timezone.now()
     requests = scoped_requests(user=user, flt=flt)
     open_requests = requests.filter(status__in=OPEN_STATUSES)
-    counts = {status: 0 for status in OPEN_STATUSES}
+    counts: dict[str, int] = {str(status): 0 for status in OPEN_STATUSES}
     counts |= dict(open_requests.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
-    open_by_township = dict(open_requests.values_list("township_id").annotate(n=Count("id")).values_list("township_id", "n"))
+    open_by_township = dict(
+        open_requests.values_list("township_id").annotate(n=Count("id")).values_list("township_id", "n")
+    )
 
     waiting_qs = (
         as_list_rows(open_requests.filter(needs_person()))
@@ -217,9 +220,7 @@ def board(*, user: User, flt: BoardFilter, now: datetime | None = None) -> Board
 
     scoped_offers = Offer.objects.filter(request__in=requests.values("id"))
     unanswered = scoped_offers.filter(status=OfferStatus.OFFERED)
-    offers = list(
-        unanswered.select_related("request", "volunteer__user").order_by("expires_at", "id")[:OFFER_ROWS]
-    )
+    offers = list(unanswered.select_related("request", "volunteer__user").order_by("expires_at", "id")[:OFFER_ROWS])
     on_duty_qs = scoped_offers.filter(status__in=[*HOLDS_PLACE])
     on_duty = list(on_duty_qs.select_related("request", "volunteer__user").order_by("-created_at", "id")[:ON_DUTY_ROWS])
 

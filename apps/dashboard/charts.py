@@ -11,7 +11,6 @@ from django.utils.translation import gettext as _
 
 from .serialize import plain
 
-
 # The site's red, then a blue and a green that stay apart for the common colour blindnesses.
 PALETTE = ["#b3261e", "#1f5fa8", "#2e7d32", "#7a4a00"]
 
@@ -50,7 +49,12 @@ def _bar(*, categories: list[str], series: list[tuple[str, list[Any]]], horizont
         "xAxis": values if horizontal else names,
         "yAxis": names if horizontal else values,
         "series": [
-            {"type": "bar", "name": name, "data": data, "label": {"show": True, "position": "right" if horizontal else "top"}}
+            {
+                "type": "bar",
+                "name": name,
+                "data": data,
+                "label": {"show": True, "position": "right" if horizontal else "top"},
+            }
             for name, data in series
         ],
     }
@@ -90,9 +94,13 @@ def sections(figures: dict[str, Any]) -> list[Section]:
     out.append(
         Section(
             key="series",
-            title=_("点单与完成（按%(grain)s）") % {"grain": {"day": _("日"), "week": _("周"), "month": _("月")}[figures["grain"]]},
+            title=_("点单与完成（按%(grain)s）")
+            % {"grain": {"day": _("日"), "week": _("周"), "month": _("月")}[figures["grain"]]},
             header=[_("时段"), submitted, completed, _("完成率"), _("服务时长（小时）")],
-            rows=[[p, r["submitted"], r["completed"], r["completion_rate"], float(r["hours"])] for p, r in zip(periods, series, strict=True)],
+            rows=[
+                [p, r["submitted"], r["completed"], r["completion_rate"], float(r["hours"])]
+                for p, r in zip(periods, series, strict=True)
+            ],
             option=_line(
                 categories=periods,
                 series=[(submitted, [r["submitted"] for r in series]), (completed, [r["completed"] for r in series])],
@@ -110,10 +118,16 @@ def sections(figures: dict[str, Any]) -> list[Section]:
                 key=key,
                 title=title,
                 header=[_("名称"), submitted, completed, _("完成率"), _("平均评分")],
-                rows=[[n, r["submitted"], r["completed"], r["completion_rate"], r["average_score"]] for n, r in zip(names, rows, strict=True)],
+                rows=[
+                    [n, r["submitted"], r["completed"], r["completion_rate"], r["average_score"]]
+                    for n, r in zip(names, rows, strict=True)
+                ],
                 option=_bar(
                     categories=names[::-1],
-                    series=[(submitted, [r["submitted"] for r in rows][::-1]), (completed, [r["completed"] for r in rows][::-1])],
+                    series=[
+                        (submitted, [r["submitted"] for r in rows][::-1]),
+                        (completed, [r["completed"] for r in rows][::-1]),
+                    ],
                     horizontal=True,
                 ),
             )
@@ -156,16 +170,16 @@ def sections(figures: dict[str, Any]) -> list[Section]:
         )
     )
     satisfaction = figures["satisfaction"]
-    stars = [str(n) for n in range(1, 6)]
+    distribution = satisfaction["distribution"]
     out.append(
         Section(
             key="satisfaction",
             title=_("满意度：评分分布"),
             header=[_("评分"), _("件数")],
-            rows=[[int(n), satisfaction["distribution"][int(n)]] for n in stars],
+            rows=[[row["score"], row["count"]] for row in distribution],
             option=_bar(
-                categories=[_("%(n)s分") % {"n": n} for n in stars],
-                series=[(_("件数"), [satisfaction["distribution"][int(n)] for n in stars])],
+                categories=[_("%(n)s分") % {"n": row["score"]} for row in distribution],
+                series=[(_("件数"), [row["count"] for row in distribution])],
             ),
         )
     )

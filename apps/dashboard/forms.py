@@ -16,15 +16,16 @@ from apps.organisation.models import Place, ServiceCategory
 from apps.service_requests.models import Urgency
 
 from .board import BoardFilter
-from .kpi import GRAINS, KpiQuery
+from .kpi import KpiQuery
 from .scorecards import LEVELS
 
 OUTSIDE = _("不存在或不在您的管辖范围内。")
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 def townships_in(area: Area) -> QuerySet[Place]:
     townships = Place.objects.filter(kind=Place.Kind.TOWNSHIP).order_by("code", "id")
-    if area.whole_city or area.category_ids is not None and area.township_id is None and area.village_id is None:
+    if area.whole_city or (area.category_ids is not None and area.township_id is None and area.village_id is None):
         return townships
     if area.township_id is not None:
         return townships.filter(id=area.township_id)
@@ -35,7 +36,7 @@ def townships_in(area: Area) -> QuerySet[Place]:
 
 def villages_in(area: Area) -> QuerySet[Place]:
     villages = Place.objects.filter(kind=Place.Kind.VILLAGE).order_by("code", "id")
-    if area.whole_city or area.category_ids is not None and area.township_id is None and area.village_id is None:
+    if area.whole_city or (area.category_ids is not None and area.township_id is None and area.village_id is None):
         return villages
     if area.village_id is not None:
         return villages.filter(id=area.village_id)
@@ -51,7 +52,7 @@ def categories_in(area: Area) -> QuerySet[ServiceCategory]:
     return categories
 
 
-def _choice(label: Any, queryset: QuerySet[Any]) -> forms.ModelChoiceField:
+def _choice(label: Any, queryset: QuerySet[Any]) -> "forms.ModelChoiceField[Any]":
     return forms.ModelChoiceField(
         label=label,
         queryset=queryset,
@@ -105,6 +106,15 @@ class KpiForm(ScopedForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         today = timezone.localdate()
+        for name in ("start", "end"):
+            value = data.get(name)
+            if value is not None and not FIRST_YEAR <= value.year <= LAST_YEAR:
+                self.add_error(
+                    name, _("日期须在%(first)d年至%(last)d年之间。") % {"first": FIRST_YEAR, "last": LAST_YEAR}
+                )
+                data[name] = None
+        if self.errors:
+            return data
         end = data.get("end") or today
         start = data.get("start") or end - timedelta(days=29)
         if start > end:
@@ -189,6 +199,3 @@ class ReportForm(ScopedForm):
             # A township office's report is always its own township's.
             self.add_error("township", _("请选择乡镇/街道。"))
         return data
-
-
-__all__ = ["GRAINS"]

@@ -164,28 +164,41 @@ def kpis(*, facts: QuerySet[RequestFact], grain: str) -> dict[str, Any]:
     satisfaction = {
         "rated": totals["rated"],
         "average": totals["average_score"],
-        "distribution": {n: totals.pop(f"score_{n}") for n in range(1, 6)},
-        "tags": [{"tag": tag, "label": str(Tag(tag).label), "count": totals.pop(f"tag_{tag}") or 0} for tag in TAG_BITS],
+        "distribution": [{"score": n, "count": totals.pop(f"score_{n}")} for n in range(1, 6)],
+        "tags": [
+            {"tag": tag, "label": str(Tag(tag).label), "count": totals.pop(f"tag_{tag}") or 0} for tag in TAG_BITS
+        ],
     }
     truncate = {"day": F("day"), "week": TruncWeek("day"), "month": TruncMonth("day")}[grain]
     series = [
-        _finish(row) | {"period": row["period"]}
+        _finish(dict(row)) | {"period": row["period"]}
         for row in facts.annotate(period=truncate).values("period").annotate(**_counts()).order_by("period")
     ]
-    categories = dict(ServiceCategory.objects.values_list("id", "name"))
+    categories = {c.id: c.display_name for c in ServiceCategory.objects.only("id", "name", "name_en")}
     by_category = [
-        _finish(row) | {"category": categories.get(row["category_id"], "")}
-        for row in facts.values("category_id").annotate(**_counts()).order_by("-submitted", "category_id")
+        _finish(dict(row))
+        | {
+            "category": categories.get(row["category_id"], ""),
+            "category_ref": {"id": row["category_id"], "display_name": categories.get(row["category_id"], "")},
+        }
+        for row in facts.values("category_id").annotate(**_counts()).order_by(F("submitted").desc(), "category_id")
     ]
     places = dict(Place.objects.filter(kind=Place.Kind.TOWNSHIP).values_list("id", "name"))
     by_township = [
-        _finish(row) | {"township": places.get(row["township_id"], "")}
-        for row in facts.values("township_id").annotate(**_counts()).order_by("-submitted", "township_id")
+        _finish(dict(row))
+        | {
+            "township": places.get(row["township_id"], ""),
+            "township_ref": {"id": row["township_id"], "name": places.get(row["township_id"], "")},
+        }
+        for row in facts.values("township_id").annotate(**_counts()).order_by(F("submitted").desc(), "township_id")
     ]
     reasons = {
         status: [
             {"code": row["reason_code"], "label": reason_label(row["reason_code"]), "count": row["n"]}
-            for row in facts.filter(status=status).values("reason_code").annotate(n=Count("pk")).order_by("-n", "reason_code")
+            for row in facts.filter(status=status)
+            .values("reason_code")
+            .annotate(n=Count("pk"))
+            .order_by("-n", "reason_code")
         ]
         for status in (Status.CANCELLED, Status.REJECTED)
     }

@@ -75,7 +75,11 @@ class MonthlyReport(models.Model):
         Place, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("乡镇/街道")
     )
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("申请人"),
     )
     state = models.CharField(_("状态"), max_length=10, choices=ReportState.choices, default=ReportState.PENDING)

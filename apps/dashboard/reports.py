@@ -112,7 +112,17 @@ def workbook_for(report: MonthlyReport, *, step: Any = None) -> bytes:
         summary.append([_("%(step)s用时P90（分钟）") % {"step": labels[name]}, _minutes(d["p90"])])
     _sheet(book, _("概要"), [_("指标"), _("数值")], summary)
     step(20)
-    header = [_("名称"), _("点单"), _("已完成"), _("完成率"), _("未受理"), _("已取消"), _("服务时长（小时）"), _("评价数"), _("平均评分")]
+    header = [
+        _("名称"),
+        _("点单"),
+        _("已完成"),
+        _("完成率"),
+        _("未受理"),
+        _("已取消"),
+        _("服务时长（小时）"),
+        _("评价数"),
+        _("平均评分"),
+    ]
 
     def part(row: dict[str, Any], name: str) -> list[Any]:
         return [
@@ -133,19 +143,45 @@ def workbook_for(report: MonthlyReport, *, step: Any = None) -> bytes:
     _sheet(
         book,
         _("超时工单"),
-        [_("工单号"), _("标题"), _("乡镇/街道"), _("紧急程度"), _("时限（分钟）"), _("派出用时（分钟）"), _("当前状态")],
+        [
+            _("工单号"),
+            _("标题"),
+            _("乡镇/街道"),
+            _("紧急程度"),
+            _("时限（分钟）"),
+            _("派出用时（分钟）"),
+            _("当前状态"),
+        ],
         _breaches(facts),
     )
     step(60)
     _sheet(
         book,
         _("差评与回访"),
-        [_("工单号"), _("评分"), _("回访原因"), _("回访状态"), _("是否联系上"), _("回访结果"), _("截止时间"), _("超期上报")],
+        [
+            _("工单号"),
+            _("评分"),
+            _("回访原因"),
+            _("回访状态"),
+            _("是否联系上"),
+            _("回访结果"),
+            _("截止时间"),
+            _("超期上报"),
+        ],
         _follow_up_rows(facts),
     )
     step(80)
     mean = prior_mean(facts_for(area=WHOLE_CITY, query=query))
-    card_header = [_("名次"), _("名称"), _("编号"), _("完成工单"), _("服务时长（小时）"), _("评价数"), _("满意度（含先验）"), _("差评/投诉")]
+    card_header = [
+        _("名次"),
+        _("名称"),
+        _("编号"),
+        _("完成工单"),
+        _("服务时长（小时）"),
+        _("评价数"),
+        _("满意度（含先验）"),
+        _("差评/投诉"),
+    ]
     for level, title in (("volunteer", _("优秀志愿者")), ("team", _("优秀服务队"))):
         cards = scorecards(level=level, facts=facts, mean=mean)[:TOP]
         rows = [
@@ -216,7 +252,7 @@ def _follow_up_rows(facts: QuerySet[RequestFact]) -> list[list[Any]]:
 
 def report_generate(*, report_id: int) -> bool:
     """The worker's part: write the workbook into the row. Idempotent: a report already done is
-    left as it is; a failure is recorded on the row (and logged) for the page to show."""  # noqa: D401
+    left as it is; a failure is recorded on the row (and logged) for the page to show."""
     report = MonthlyReport.objects.select_related("township").filter(id=report_id).first()
     if report is None or report.state == ReportState.DONE:
         return False
@@ -225,10 +261,10 @@ def report_generate(*, report_id: int) -> bool:
         # Written in the platform's language (the sheet names and headers), whoever asked.
         with override(settings.LANGUAGE_CODE):
             data = workbook_for(report, step=lambda percent: _progress(report, percent))
-    except Exception as exc:
+    except Exception as exc:  # recorded and logged; the page shows it failed
         logger.exception("monthly report %s failed", report.id)
         # Recorded for the page, not retried: staff may ask again once the cause is fixed.
-        MonthlyReport.objects.filter(id=report.id).update(state=ReportState.FAILED, error=str(exc)[:300])
+        MonthlyReport.objects.filter(id=report.id).update(state=ReportState.FAILED, error=type(exc).__name__[:300])
         return False
     MonthlyReport.objects.filter(id=report.id).update(
         state=ReportState.DONE, progress=100, workbook=data, finished_at=timezone.now()
@@ -239,4 +275,3 @@ def report_generate(*, report_id: int) -> bool:
 def filename(report: MonthlyReport) -> str:
     scope = report.township.code if report.township and report.township.code else "city"
     return f"monthly-report-{report.month:%Y-%m}-{scope}.xlsx"
-

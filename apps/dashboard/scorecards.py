@@ -49,7 +49,7 @@ def prior_mean(period_facts: QuerySet[RequestFact]) -> float:
     row = period_facts.aggregate(n=Count("score"), total=Sum("score"))
     if not row["n"]:
         return settings.SATISFACTION_PRIOR_DEFAULT
-    return float(row["total"]) / row["n"]
+    return float(row["total"]) / int(row["n"])
 
 
 def with_prior(*, total: int, n: int, mean: float, weight: int | None = None) -> float:
@@ -228,4 +228,3 @@ def scorecards(*, level: str, facts: QuerySet[RequestFact], mean: float) -> list
 def shortlist(cards: list[Scorecard], *, min_tasks: int) -> list[Scorecard]:
     """表彰推荐: volunteers with at least ``min_tasks`` completed and no complaint, best first."""
     return [c for c in cards if c.handled >= min_tasks and c.complaints == 0][: settings.COMMEND_SHORTLIST]
-

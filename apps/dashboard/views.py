@@ -16,15 +16,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from openpyxl import Workbook
 
-from apps.accounts.areas import Area, area_of
+from apps.accounts.areas import WHOLE_CITY, Area
 from apps.core.errors import DomainError
 from apps.core.typing import AuthenticatedHttpRequest
 
 from . import charts
 from .board import board
 from .forms import BoardForm, KpiForm, ReportForm, ScorecardForm
-from .kpi import facts_for, kpis
-from .models import MonthlyReport, ReportState
+from .kpi import KpiQuery, facts_for, kpis
+from .models import ReportState
 from .reports import filename, report_request
 from .scorecards import LEVELS, prior_mean, scorecards, shortlist
 from .selectors import report_for, reports_visible_to, staff_area
@@ -132,10 +132,8 @@ def scorecards_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _bad(request, "dashboard/scorecards.html", context)
     start, end = form.bounds()
-    from .kpi import KpiQuery  # noqa: PLC0415
-
     query = KpiQuery(start=start, end=end)
-    mean = prior_mean(facts_for(area=Area(whole_city=True), query=query))
+    mean = prior_mean(facts_for(area=WHOLE_CITY, query=query))
     level = form.cleaned_data["level"]
     cards = scorecards(level=level, facts=facts_for(area=area, query=query), mean=mean)
     period = form.cleaned_data["period"]
@@ -197,6 +195,3 @@ def report_download(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     response = HttpResponse(bytes(report.workbook), content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="{filename(report)}"'
     return response
-
-
-__all__ = ["MonthlyReport"]

@@ -12,10 +12,10 @@ R5     submitted, waiting for review
 =====  =========================================================================================
 """
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from collections.abc import Iterator
 from unittest import mock
 from zoneinfo import ZoneInfo
 
@@ -47,7 +47,9 @@ class Month:
     r5: ServiceRequest
 
 
-def _submit(cast: Cast, org: dict, at: datetime, *, village: str = "village_a1", category: str = "category") -> ServiceRequest:
+def _submit(
+    cast: Cast, org: dict, at: datetime, *, village: str = "village_a1", category: str = "category"
+) -> ServiceRequest:
     with clock(at):
         return request_submit(
             data=RequestInput(
@@ -66,12 +68,16 @@ def _submit(cast: Cast, org: dict, at: datetime, *, village: str = "village_a1",
         )
 
 
-def _serve(cast: Cast, request: ServiceRequest, volunteer, start: datetime, minutes: tuple[int, int, int, int, int]) -> Offer:
+def _serve(
+    cast: Cast, request: ServiceRequest, volunteer, start: datetime, minutes: tuple[int, int, int, int, int]
+) -> Offer:
     review, offer_at, accept, check_in, complete = minutes
     with clock(start + timedelta(minutes=review)):
         request_review(request=ServiceRequest.objects.get(id=request.id), actor=cast.staff_a, accept=True)
     with clock(start + timedelta(minutes=offer_at)):
-        (offer,) = dispatch_directed(request=ServiceRequest.objects.get(id=request.id), actor=cast.staff_a, volunteers=[volunteer])
+        (offer,) = dispatch_directed(
+            request=ServiceRequest.objects.get(id=request.id), actor=cast.staff_a, volunteers=[volunteer]
+        )
     with clock(start + timedelta(minutes=accept)):
         offer_accept(offer=offer, volunteer=volunteer)
     with clock(start + timedelta(minutes=check_in)):
@@ -93,7 +99,9 @@ def build_month(cast: Cast, org: dict) -> Month:
         rating_submit(request=ServiceRequest.objects.get(id=r2.id), actor=cast.resident, score=2, tags=["late"])
     r3 = _submit(cast, org, t3)
     with clock(t3 + timedelta(minutes=5)):
-        request_review(request=ServiceRequest.objects.get(id=r3.id), actor=cast.staff_a, accept=False, reason="不属于志愿服务范围")
+        request_review(
+            request=ServiceRequest.objects.get(id=r3.id), actor=cast.staff_a, accept=False, reason="不属于志愿服务范围"
+        )
     r4 = _submit(cast, org, t4, village="village_b1", category="other_category")
     with clock(t4 + timedelta(minutes=50)):
         request_review(request=ServiceRequest.objects.get(id=r4.id), actor=cast.staff_b, accept=True)

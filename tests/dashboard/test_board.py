@@ -27,10 +27,14 @@ def test_sla_turns_amber_at_half_its_limit_and_red_at_it(settings) -> None:
 
 
 def test_board_of_the_centre_and_of_a_township(cast, org) -> None:
-    a_waiting = submit_request(requester=cast.resident, category=org["category"], village=org["village_a1"], urgency="urgent")
+    a_waiting = submit_request(
+        requester=cast.resident, category=org["category"], village=org["village_a1"], urgency="urgent"
+    )
     a_out = submit_request(requester=cast.resident, category=org["category"], village=org["village_a2"])
     request_review(request=a_out, actor=cast.staff_a, accept=True)
-    (offer,) = dispatch_directed(request=ServiceRequest.objects.get(id=a_out.id), actor=cast.staff_a, volunteers=[cast.volunteer])
+    (offer,) = dispatch_directed(
+        request=ServiceRequest.objects.get(id=a_out.id), actor=cast.staff_a, volunteers=[cast.volunteer]
+    )
     b_waiting = submit_request(requester=cast.resident, category=org["other_category"], village=org["village_b1"])
     ServiceRequest.objects.filter(id=a_waiting.id).update(created_at=timezone.now() - timedelta(minutes=70))
     ServiceRequest.objects.filter(id=b_waiting.id).update(created_at=timezone.now() - timedelta(days=2))
@@ -53,13 +57,21 @@ def test_board_of_the_centre_and_of_a_township(cast, org) -> None:
     assert [row.request.id for row in township_b.waiting] == [b_waiting.id]
     assert township_b.offers_total == 0
     # The centre narrowed to township B sees what B's office sees; a filter never widens an area.
-    assert [r.request.id for r in board(user=cast.dispatcher, flt=BoardFilter(township_id=org["township_b"].id)).waiting] == [b_waiting.id]
+    assert [
+        r.request.id for r in board(user=cast.dispatcher, flt=BoardFilter(township_id=org["township_b"].id)).waiting
+    ] == [b_waiting.id]
     assert board(user=cast.staff_a, flt=BoardFilter(township_id=org["township_b"].id)).waiting == []
-    assert [r.request.id for r in board(user=cast.dispatcher, flt=BoardFilter(urgency="urgent")).waiting] == [a_waiting.id]
+    assert [r.request.id for r in board(user=cast.dispatcher, flt=BoardFilter(urgency="urgent")).waiting] == [
+        a_waiting.id
+    ]
 
     offer_accept(offer=offer, volunteer=cast.volunteer)
     city = board(user=cast.dispatcher, flt=BoardFilter())
-    assert (city.offers_total, city.on_duty_total, [o.volunteer_id for o in city.on_duty]) == (0, 1, [cast.volunteer.id])
+    assert (city.offers_total, city.on_duty_total, [o.volunteer_id for o in city.on_duty]) == (
+        0,
+        1,
+        [cast.volunteer.id],
+    )
 
 
 def test_the_map_places_every_township_with_its_open_requests(cast, org) -> None:

@@ -49,7 +49,9 @@ def test_workbook_totals_match_the_kpi_endpoint(cast, org, api) -> None:
     assert summary["审核用时中位数（分钟）"] == kpi["durations"]["review"]["median"] / 60 == 10.0
     assert summary["完成用时P90（分钟）"] == kpi["durations"]["complete"]["p90"] / 60 == 180.0
     by_township = list(book["按乡镇"].iter_rows(min_row=2, values_only=True))
-    assert [(r[0], r[1], r[2]) for r in by_township] == [(r["township"], r["submitted"], r["completed"]) for r in kpi["by_township"]]
+    assert [(r[0], r[1], r[2]) for r in by_township] == [
+        (r["township"]["name"], r["submitted"], r["completed"]) for r in kpi["by_township"]
+    ]
     low = list(book["差评与回访"].iter_rows(min_row=2, values_only=True))
     assert [(r[1], r[2], r[3]) for r in low] == [(2, "评分较低", "待回访")]
     volunteers = list(book["优秀志愿者"].iter_rows(min_row=2, values_only=True))
