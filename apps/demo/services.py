@@ -9,6 +9,7 @@ from openpyxl import Workbook
 
 from apps.accounts.models import User
 from apps.accounts.phones import phone_digest
+from apps.demo.history import seed_history
 from apps.organisation.models import OrgNode, Place, ServiceCategory
 from apps.roster.columns import COLUMNS
 from apps.service_requests.models import ServiceRequest
@@ -130,6 +131,16 @@ def seed_demo() -> list[DemoAccount]:
                 entered_by=other_resident,
             )
         _seed_demo_teams(taiping_station=taiping_station, taoyuan_office=taoyuan_office)
+        # Six weeks of past work in 桃园街道, for the board, the KPIs, the scorecards and the reports.
+        seed_history(
+            resident=_user("13900000003", "赵大爷"),
+            staff=User.objects.get(phone_digest=phone_digest("13600000001")),
+            township=taoyuan,
+            villages=[taiping, dongzhuang],
+        )
+        accounts.append(
+            DemoAccount("群众 resident with history", "13900000003", "赵大爷", "桃园街道（过去六周的服务记录）")
+        )
         accounts += _seed_demo_applications(taiping=taiping, dongzhuang=dongzhuang, convenience=convenience)
     return accounts
 

@@ -53,3 +53,31 @@ def test_the_sample_roster_imports_ten_and_reports_its_two_wrong_rows(places, tm
         (6, "id_checksum"),
         (11, "village_unknown"),
     ]
+
+
+def test_the_demo_has_six_weeks_of_work_for_the_dashboard_and_seeding_twice_adds_nothing(places) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.dashboard.models import RequestFact
+    from apps.service_requests.models import ServiceRequest, Status
+
+    seed_demo()
+    seed_demo()
+    resident = User.objects.get(phone_digest=phone_digest("13900000003"))
+    requests = ServiceRequest.objects.filter(requester=resident)
+    assert requests.count() == 48
+    facts = RequestFact.objects.filter(request_id__in=requests.values("id"))
+    assert facts.count() == 48
+    oldest = facts.order_by("created_at").first()
+    assert oldest is not None and timezone.now() - oldest.created_at > timedelta(days=41)
+    completed = facts.filter(completed_at__isnull=False)
+    assert completed.count() == facts.filter(status__in=[Status.COMPLETED, Status.CLOSED]).count() > 30
+    for fact in completed:
+        assert 0 < fact.review_seconds < fact.offer_seconds < fact.accept_seconds < fact.complete_seconds, (
+            fact.request_id
+        )
+        assert fact.hours > 0
+    assert facts.filter(status=Status.REJECTED).exists() and facts.filter(status=Status.CANCELLED).exists()
+    assert facts.filter(score__lte=2).exists()  # a low rating, and so a follow-up case to show
