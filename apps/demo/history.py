@@ -42,7 +42,7 @@ def seed_history(*, resident: User, staff: User, township: Place, villages: list
     """The history, unless it is there already. Returns how many requests it added."""
     if ServiceRequest.objects.filter(requester=resident).exists():
         return 0
-    rng = random.Random(2026)
+    rng = random.Random(2026)  # noqa: S311 — demo data, the same on every machine
     volunteers = list(
         VolunteerProfile.objects.filter(home_township=township, volunteer_number__isnull=False)
         .prefetch_related("categories")
