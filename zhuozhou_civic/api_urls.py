@@ -2,11 +2,13 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from apps.accounts.api import CodeTokenView, MeView, PasswordResetView, RegisterView, SmsCodeView, TokenView
+from apps.dashboard.api import dashboard_api_paths
 from apps.dispatch.api import OfferViewSet
 from apps.matching.api_staff import staff_api_paths
 from apps.matching.api_volunteer import volunteer_api_paths
 from apps.notifications.api import NotificationViewSet
 from apps.organisation.api import CategoryViewSet, PlaceViewSet
+from apps.ratings.api import FollowUpViewSet
 from apps.teams.api import MembershipViewSet, TeamViewSet
 from apps.volunteers.api import VolunteerApplicationViewSet, VolunteerViewSet, own_paths
 from apps.workflow.api import RequestViewSet
@@ -21,6 +23,7 @@ router.register("volunteer-applications", VolunteerApplicationViewSet, basename=
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("teams", TeamViewSet, basename="team")
 router.register("team-memberships", MembershipViewSet, basename="team-membership")
+router.register("follow-ups", FollowUpViewSet, basename="follow-up")
 
 app_name = "api"
 urlpatterns = [
@@ -33,5 +36,6 @@ urlpatterns = [
     *own_paths,
     *staff_api_paths,
     *volunteer_api_paths,
+    *dashboard_api_paths,
     *router.urls,
 ]

@@ -14,7 +14,9 @@ urlpatterns = [
     path("", include("apps.volunteers.urls")),
     path("", include("apps.teams.urls")),
     path("", include("apps.roster.urls")),
+    path("", include("apps.ratings.urls")),
     path("", include("apps.matching.urls")),
+    path("", include("apps.dashboard.urls")),
     path("", include("apps.jobs.urls")),
     path("notifications/", include("apps.notifications.urls")),
 ]

@@ -215,7 +215,9 @@ class StrictQuery(serializers.Serializer[Any]):
     township (DRF would take it, as a form's empty field, for no value at all)."""
 
     def to_internal_value(self, data: Any) -> Any:
-        empty = {name: [EMPTY] for name in self.fields if hasattr(data, "get") and data.get(name) == ""}
+        empty: dict[str, Any] = {
+            str(name): [EMPTY] for name in self.fields if hasattr(data, "get") and data.get(name) == ""
+        }
         if empty:
             raise serializers.ValidationError(empty)
         return super().to_internal_value(data)

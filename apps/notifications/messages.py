@@ -47,9 +47,14 @@ BODIES: dict[str, Promise] = {
     Kind.ON_THE_WAY: _("志愿者 %(volunteer)s 已出发前往 %(ref)s「%(title)s」%(eta)s。"),
     Kind.NEEDS_PERSON: _("工单 %(ref)s「%(title)s」需要人工派单：%(reason)s"),
     Kind.MATCH_ESCALATED: _("工单 %(ref)s「%(title)s」在本地无人接单，已上报%(node)s调度：%(reason)s"),
+    Kind.FOLLOW_UP_OPENED: _("服务 %(ref)s「%(title)s」需要回访（%(follow_up_reason)s），请在 %(due)s 前联系群众。"),
+    Kind.FOLLOW_UP_CLOSED: _("您对服务 %(ref)s「%(title)s」的反馈已回访办结：%(outcome)s。感谢您的监督。"),
+    Kind.FOLLOW_UP_ESCALATED: _("服务 %(ref)s「%(title)s」的回访（%(station)s）超过 %(due)s 仍未办结，已上报中心。"),
 }
 
-TRANSLATED_PARAMS = ("answer",)
+# Parameters stored as the untranslated label of a choice (a team invitation's answer, why a
+# follow-up opened, its outcome), shown in the reader's language.
+TRANSLATED_PARAMS = ("answer", "follow_up_reason", "outcome")
 
 TITLES: dict[str, Promise | str] = dict(Kind.choices)
 

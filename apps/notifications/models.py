@@ -40,6 +40,10 @@ class Kind(models.TextChoices):
     ON_THE_WAY = "on_the_way", _("志愿者已出发")
     NEEDS_PERSON = "needs_person", _("工单需人工派单")
     MATCH_ESCALATED = "match_escalated", _("无人接单，已上报")
+    # Follow-up of low ratings and complaints (回访, apps.ratings).
+    FOLLOW_UP_OPENED = "follow_up_opened", _("新的回访任务")
+    FOLLOW_UP_CLOSED = "follow_up_closed", _("回访结果")
+    FOLLOW_UP_ESCALATED = "follow_up_escalated", _("回访超期上报")
 
 
 class EmailStatus(models.TextChoices):

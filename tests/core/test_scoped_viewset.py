@@ -90,6 +90,7 @@ def test_every_viewset_of_the_api_is_scoped_and_only_the_allowed_ones_read_unsco
         registered[prefix] = viewset
     assert sorted(registered) == [
         "categories",
+        "follow-ups",
         "notifications",
         "offers",
         "places",

@@ -75,9 +75,8 @@ def test_the_demo_has_six_weeks_of_work_for_the_dashboard_and_seeding_twice_adds
     completed = facts.filter(completed_at__isnull=False)
     assert completed.count() == facts.filter(status__in=[Status.COMPLETED, Status.CLOSED]).count() > 30
     for fact in completed:
-        assert 0 < fact.review_seconds < fact.offer_seconds < fact.accept_seconds < fact.complete_seconds, (
-            fact.request_id
-        )
+        steps = [s for s in (fact.review_seconds, fact.offer_seconds, fact.accept_seconds, fact.complete_seconds) if s]
+        assert len(steps) == 4 and steps == sorted(set(steps)), fact.request_id
         assert fact.hours > 0
     assert facts.filter(status=Status.REJECTED).exists() and facts.filter(status=Status.CANCELLED).exists()
     assert facts.filter(score__lte=2).exists()  # a low rating, and so a follow-up case to show

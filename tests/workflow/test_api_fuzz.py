@@ -21,6 +21,8 @@ number that is not one (see ``tests/workflow/test_api_bad_input.py``).
 Deterministic (derandomized, no example database) and bounded, for CI: 30 examples a phase and
 operation, one test per operation and role, in the test's transaction."""
 
+from datetime import timedelta
+
 import pytest
 import schemathesis
 import schemathesis.checks
@@ -28,6 +30,7 @@ from django.core.cache import cache
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
+from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from rest_framework.authtoken.models import Token
@@ -36,6 +39,7 @@ from schemathesis.core.parameters import ParameterLocation
 from apps.dispatch.models import Offer
 from apps.notifications.models import Notification
 from apps.organisation.models import Place, ServiceCategory
+from apps.ratings.models import FollowUp, FollowUpReason
 from apps.service_requests.models import ServiceRequest
 from apps.teams import services as team_services
 from apps.teams.models import Team, TeamMembership
@@ -97,6 +101,13 @@ def fuzz_world(request, cast, org, keep_connection) -> dict:
         team=team, actor=cast.staff_a, volunteer_number=str(cast.other_volunteer.volunteer_number)
     )
     make_volunteer(township=org["township_a"], village=org["village_a1"], categories=[org["category"]], verified=False)
+    # A 回访 case to aim the follow-up endpoints at.
+    FollowUp.objects.create(
+        request=world.request,
+        station=world.request.station,
+        reason=FollowUpReason.ROUTINE,
+        due_at=timezone.now() + timedelta(hours=48),
+    )
     user = actor_user(cast, request.param)
     assert user is not None  # every role of the fuzzing signs in
     token = Token.objects.create(user=user)
@@ -111,6 +122,7 @@ def fuzz_world(request, cast, org, keep_connection) -> dict:
             "volunteer-applications": list(VolunteerProfile.objects.values_list("id", flat=True)),
             "teams": list(Team.objects.values_list("id", flat=True)),
             "team-memberships": list(TeamMembership.objects.values_list("id", flat=True)),
+            "follow-ups": list(FollowUp.objects.values_list("id", flat=True)),
         },
         # An id in a query string or a body, by its name.
         "field_ids": {

@@ -14,3 +14,6 @@ ESCALATE_AFTER_MINUTES = {
 }
 # A completed request nobody rated closes after this many days, without inventing a rating.
 UNRATED_CLOSE_AFTER_DAYS = env_int("UNRATED_CLOSE_AFTER_DAYS", 7)
+# A follow-up case (回访) opened by a low rating, a complaint or a routine sample is due this
+# many hours after it opened; past that, the sweep escalates it to the centre.
+FOLLOW_UP_DUE_HOURS = env_int("FOLLOW_UP_DUE_HOURS", 48)

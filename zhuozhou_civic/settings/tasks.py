@@ -1,3 +1,5 @@
+from celery.schedules import crontab
+
 from .env import DATA_DIR, env_int, env_str
 from .matching import MATCHABLE_REFRESH_SECONDS, MATCHING_HISTORY_REFRESH_SECONDS
 
@@ -63,8 +65,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(MATCHING_HISTORY_REFRESH_SECONDS),
         "options": {"expires": float(MATCHING_HISTORY_REFRESH_SECONDS)},
     },
+    # The dashboard's facts, rewritten whole every night (each change rewrites its own at once).
+    "rewrite-dashboard-facts": {"task": "dashboard.facts_all", "schedule": crontab(hour=3, minute=10)},
+    # 每月调度: last month's workbook for the city, at 02:00 on the first.
+    "monthly-report": {"task": "dashboard.monthly_report", "schedule": crontab(hour=2, minute=0, day_of_month=1)},
     "escalate-overdue-requests": {"task": "service_requests.escalate_overdue", "schedule": 300.0},
     "close-unrated-requests": {"task": "service_requests.close_unrated", "schedule": 3600.0},
+    "escalate-overdue-follow-ups": {"task": "ratings.escalate_overdue_follow_ups", "schedule": 300.0},
     "purge-idempotency-keys": {"task": "core.purge_idempotency_keys", "schedule": 3600.0},
     "resume-stalled-roster-imports": {"task": "roster.resume_stalled_imports", "schedule": 60.0},
 }
