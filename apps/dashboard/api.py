@@ -145,7 +145,7 @@ class ReportAccess(StaffAPIView):
 
 
 class ReportsView(ReportAccess):
-    @extend_schema(responses=ReportListOutput)
+    @extend_schema(responses=ReportListOutput, operation_id="v1_dashboard_reports_list")
     @error_codes({403: {}})
     def get(self, request: Request) -> Response:
         """The monthly reports the caller may read, newest first (the last 50)."""
