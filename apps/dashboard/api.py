@@ -20,7 +20,7 @@ from apps.core.schema import error_codes
 
 from .board import board
 from .forms import BoardForm, KpiForm, ReportForm, ScorecardForm
-from .kpi import KpiQuery, facts_for, kpis
+from .kpi import KpiQuery, facts_for, kpis_for
 from .models import MonthlyReport, ReportState
 from .reports import filename, report_request
 from .scorecards import prior_mean, scorecards, shortlist
@@ -79,7 +79,7 @@ class KpiView(StaffAPIView):
         area = self.area()
         form = _checked(KpiForm(request.query_params, area=area), query=KpiQueryInput(data=request.query_params))
         query = form.to_query()
-        figures = kpis(facts=facts_for(area=area, query=query), grain=query.effective_grain)
+        figures = kpis_for(area=area, query=query)
         return Response(KpiOutput({"start": query.start, "end": query.end, **figures}).data)
 
 

@@ -1,11 +1,13 @@
 """Keeping :class:`RequestFact` rows: each rewritten whole from the request's own rows."""
 
-from collections.abc import Iterable
+import uuid
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Count, DecimalField, Min, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -179,4 +181,32 @@ def _write(request_ids: list[int], models: "Models | None" = None) -> int:
     models.fact.objects.bulk_create(
         facts, update_conflicts=True, unique_fields=["request"], update_fields=[f.removesuffix("_id") for f in _FIELDS]
     )
+    months_changed({fact.day for fact in facts})
     return len(facts)
+
+
+CACHE_SECONDS = 7 * 24 * 3600
+
+
+def _version_key(month: date) -> str:
+    return f"dashboard:kpi-version:{month:%Y-%m}"
+
+
+def month_versions(months: Sequence[date]) -> dict[date, str]:
+    """The current version of each month, a new one for a month that has none."""
+    keys = {_version_key(month): month for month in months}
+    found = cache.get_many(list(keys))
+    versions = {}
+    for key, month in keys.items():
+        version = found.get(key)
+        if version is None:
+            version = uuid.uuid4().hex
+            if not cache.add(key, version, CACHE_SECONDS):
+                version = cache.get(key) or version
+        versions[month] = version
+    return versions
+
+
+def months_changed(months: Iterable[date]) -> None:
+    """The facts of ``months`` changed: what was kept of them is not to be read again."""
+    cache.set_many({_version_key(month.replace(day=1)): uuid.uuid4().hex for month in months}, CACHE_SECONDS)

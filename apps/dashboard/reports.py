@@ -26,7 +26,7 @@ from apps.service_requests.models import ServiceRequest, Status, Urgency
 
 from .board import sla_limit
 from .charts import sheet_title
-from .kpi import DURATIONS, OPEN_STATUSES, KpiQuery, facts_for, kpis, month_bounds
+from .kpi import DURATIONS, OPEN_STATUSES, KpiQuery, facts_for, kpis_for, month_bounds
 from .models import MonthlyReport, ReportState, RequestFact
 from .scorecards import prior_mean, scorecards
 
@@ -86,7 +86,7 @@ def workbook_for(report: MonthlyReport, *, step: Any = None) -> bytes:
     start, end = month_bounds(report.month)
     query = KpiQuery(start=start, end=end, grain="day")
     facts = facts_for(area=area_of_report(report), query=query)
-    figures = kpis(facts=facts, grain="day")
+    figures = kpis_for(area=area_of_report(report), query=query)
     totals = figures["totals"]
     scope = report.township.name if report.township else _("全市")
     book = Workbook()

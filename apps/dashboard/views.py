@@ -23,7 +23,7 @@ from apps.core.typing import AuthenticatedHttpRequest
 from . import charts
 from .board import board
 from .forms import BoardForm, KpiForm, ReportForm, ScorecardForm
-from .kpi import KpiQuery, facts_for, kpis
+from .kpi import KpiQuery, facts_for, kpis_for
 from .models import ReportState
 from .reports import filename, report_request
 from .scorecards import LEVELS, prior_mean, scorecards, shortlist
@@ -81,7 +81,7 @@ def kpi_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _bad(request, "dashboard/kpi.html", context)
     query = form.to_query()
-    figures = kpis(facts=facts_for(area=area, query=query), grain=query.effective_grain)
+    figures = kpis_for(area=area, query=query)
     context |= {
         "query": query,
         "figures": figures,
@@ -100,7 +100,7 @@ def kpi_export(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _bad(request, "dashboard/kpi.html", {"form": form})
     query = form.to_query()
-    figures = kpis(facts=facts_for(area=area, query=query), grain=query.effective_grain)
+    figures = kpis_for(area=area, query=query)
     sections = charts.sections(figures)
     wanted = request.GET.get("section", "")
     if wanted:

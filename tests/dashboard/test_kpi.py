@@ -143,3 +143,50 @@ def test_nearest_rank_matches_postgresql(require_postgres) -> None:
             median, p90 = cursor.fetchone()
         ordered = sorted(values)
         assert (nearest_rank(ordered, 0.5), nearest_rank(ordered, 0.9)) == (median, p90), n
+
+
+def test_nearest_rank_of_many_runs_is_that_of_all_their_values() -> None:
+    import random
+
+    from apps.dashboard.kpi import nearest_rank_of_many
+
+    rng = random.Random(9)
+    for _ in range(200):
+        runs = [sorted(rng.randrange(0, 50) for _ in range(rng.randrange(0, 9))) for _ in range(rng.randrange(1, 5))]
+        merged = sorted(v for run in runs for v in run)
+        for fraction in (0.5, 0.9):
+            assert nearest_rank_of_many(runs, fraction) == nearest_rank(merged, fraction), (runs, fraction)
+
+
+def test_ended_months_come_from_the_cache_until_one_of_their_facts_changes(cast, org) -> None:
+    from datetime import timedelta
+
+    from apps.dashboard.kpi import kpis_for
+    from apps.dispatch.services import request_cancel
+    from apps.service_requests.models import ServiceRequest
+
+    from .fixture import clock
+
+    month = build_month(cast, org)
+    autumn = KpiQuery(start=date(2026, 10, 20), end=date(2026, 12, 5), grain="week")
+    later = date(2027, 1, 15)  # October and November have ended; their stretches are kept
+    first = kpis_for(area=WHOLE_CITY, query=autumn, today=later)
+    assert first == kpis(facts=facts_for(area=WHOLE_CITY, query=autumn), grain="week")
+    assert first["totals"]["submitted"] == 5
+    # Kept: a change made behind the dashboard's back (no fact rewritten) is not seen ...
+    RequestFact.objects.filter(request=month.r5).update(status=Status.CANCELLED)
+    assert kpis_for(area=WHOLE_CITY, query=autumn, today=later) == first
+    # ... while the same change through the services rewrites the fact and gives November a new version.
+    RequestFact.objects.filter(request=month.r5).update(status=Status.SUBMITTED)
+    with clock(month.r5.created_at + timedelta(hours=1)):
+        request_cancel(request=ServiceRequest.objects.get(id=month.r5.id), actor=cast.resident, reason="")
+    from apps.dashboard.facts import facts_refresh
+
+    facts_refresh(request_ids=[month.r5.id])
+    after = kpis_for(area=WHOLE_CITY, query=autumn, today=later)
+    assert (after["totals"]["cancelled"], after["totals"]["open"]) == (2, 0)
+    assert after == kpis(facts=facts_for(area=WHOLE_CITY, query=autumn), grain="week")
+    # The current month is always read from the database.
+    assert kpis_for(area=WHOLE_CITY, query=autumn, today=date(2026, 11, 20)) == after
+    # Each area and filter keeps its own stretches.
+    assert kpis_for(area=area_of(cast.staff_b), query=autumn, today=later)["totals"]["submitted"] == 1
