@@ -69,18 +69,9 @@ class Database:
     work: Path  # a scratch directory: the data directory of the project and the server's log
 
 
-@contextmanager
-def bench_database(default_name: str, *, keep_env: Iterable[str] = ()) -> Iterator[Database]:
-    """A fresh database of its own (BENCH_DB_NAME, or ``default_name``; a stale one is dropped
-    first) on the server of BENCH_POSTGRES_URL, the project configured for it in this process
-    and migrated; dropped again at the end, whatever happens. No broker and no shared cache:
-    what the benchmarks measure needs neither."""
-    name = os.environ.get("BENCH_DB_NAME", default_name)
-    database = Database(
-        name=name,
-        url=urlunparse(urlparse(MAINTENANCE_URL)._replace(path=f"/{name}")),
-        work=Path(tempfile.mkdtemp(prefix="zc-bench-")),
-    )
+def configure(database: Database, *, keep_env: Iterable[str] = ()) -> None:
+    """The project configured for ``database`` in this process: no broker and no shared cache
+    unless named in ``keep_env`` (what the benchmarks measure needs neither)."""
     os.environ.update(
         {
             "DJANGO_SETTINGS_MODULE": "zhuozhou_civic.settings",
@@ -94,6 +85,41 @@ def bench_database(default_name: str, *, keep_env: Iterable[str] = ()) -> Iterat
         if variable not in keep_env:
             os.environ.pop(variable, None)
     sys.path.insert(0, str(PROJECT_ROOT))
+
+
+def server_cpu_ms() -> float | None:
+    """CPU time used so far by this connection's PostgreSQL backend (same machine only): what a
+    query costs the database, whatever else the machine is doing."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+@contextmanager
+def bench_database(default_name: str, *, keep_env: Iterable[str] = ()) -> Iterator[Database]:
+    """A fresh database of its own (BENCH_DB_NAME, or ``default_name``; a stale one is dropped
+    first) on the server of BENCH_POSTGRES_URL, the project configured for it in this process
+    and migrated; dropped again at the end, whatever happens. No broker and no shared cache:
+    what the benchmarks measure needs neither."""
+    name = os.environ.get("BENCH_DB_NAME", default_name)
+    database = Database(
+        name=name,
+        url=urlunparse(urlparse(MAINTENANCE_URL)._replace(path=f"/{name}")),
+        work=Path(tempfile.mkdtemp(prefix="zc-bench-")),
+    )
+    configure(database, keep_env=keep_env)
     admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
     try:
         import django

@@ -54,7 +54,6 @@ import os
 import random
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -65,7 +64,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse, urlunparse
 
-from benchkit import MAINTENANCE_URL, PROJECT_ROOT, Database, admin_execute, bench_database, print_table
+from benchkit import (
+    MAINTENANCE_URL,
+    Database,
+    admin_execute,
+    bench_database,
+    configure,
+    percentile,
+    print_table,
+    server_cpu_ms,
+)
 
 TARGET_P95_MS = 300.0
 WARM_UP = 3
@@ -77,24 +85,6 @@ EXPLAINABLE = ("kpi-centre", "kpi-township", "board-centre", "board-township")
 
 
 # --- The database: benchkit's, or one kept between runs -------------------------------------------
-
-
-def _configure(database: Database) -> None:
-    """The project configured for ``database`` in this process, as ``benchkit.bench_database`` does."""
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "zhuozhou_civic.settings",
-            "DATABASE_URL": database.url,
-            "DJANGO_SECRET_KEY": "bench-only-secret-key",
-            "ZC_DATA_DIR": str(database.work),
-            "DJANGO_LOG_LEVEL": "WARNING",
-        }
-    )
-    for variable in ("REDIS_URL", "CACHE_URL", "CELERY_BROKER_URL", "DJANGO_DEBUG"):
-        os.environ.pop(variable, None)
-    # The KPIs keep ended months' stretches in the shared cache: Redis, as deployed (emptied first).
-    os.environ["CACHE_URL"] = CACHE_URL
-    sys.path.insert(0, str(PROJECT_ROOT))
 
 
 def _kept_world(url: str, requests: int) -> dict[str, Any] | None:
@@ -143,7 +133,9 @@ def _database(default_name: str, *, keep: bool, requests: int) -> Iterator[dict[
     kept = _kept_world(database.url, requests)
     if kept is None:
         admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
-    _configure(database)
+    configure(database)
+    # The KPIs keep ended months' stretches in the shared cache: Redis, as deployed (emptied first).
+    os.environ["CACHE_URL"] = CACHE_URL
     try:
         import django
 
@@ -162,25 +154,6 @@ def _database(default_name: str, *, keep: bool, requests: int) -> Iterator[dict[
 # --- Measuring -------------------------------------------------------------------------------------
 
 
-def _server_cpu_ms() -> float | None:
-    """CPU time used so far by this connection's PostgreSQL backend (same machine only)."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 class Timing:
     def __init__(self, timings: list[float], server_cpu: float | None, statements: int):
         self.timings = timings
@@ -193,7 +166,7 @@ class Timing:
 
     @property
     def p95(self) -> float:
-        return _percentile(self.timings, 0.95)
+        return percentile(self.timings, 0.95)
 
     @property
     def max(self) -> float:
@@ -216,12 +189,12 @@ def measure(fn: Callable[[], Any], *, runs: int, warm_up: int) -> Timing:
         statements = len(captured.captured_queries)
     gc.collect()
     timings = []
-    cpu_before = _server_cpu_ms()
+    cpu_before = server_cpu_ms()
     for _ in range(runs):
         started = time.perf_counter()
         fn()
         timings.append((time.perf_counter() - started) * 1000)
-    cpu_after = _server_cpu_ms()
+    cpu_after = server_cpu_ms()
     server_cpu = (cpu_after - cpu_before) / runs if cpu_before is not None and cpu_after is not None else None
     return Timing(timings, server_cpu, statements)
 

@@ -35,31 +35,11 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from benchkit import bench_database, print_table
+from benchkit import bench_database, percentile, print_table, server_cpu_ms
 
 TARGET_P95_MS = 30.0
 TARGET_SPEEDUP = 20.0
 WARM_UP = 5
-
-
-def _server_cpu_ms() -> float | None:
-    """CPU time used so far by this connection's PostgreSQL backend (same machine only): what a
-    ranking costs the database, whatever else the machine is doing."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    try:
-        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()  # noqa: SIM115
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def probe_requests(world: Any) -> list[tuple[str, Any, int]]:
@@ -266,14 +246,14 @@ def main() -> int:
             for _ in range(WARM_UP):
                 rank_candidates(request=request, extra_km=extra, now=now)
             timings = []
-            cpu_before, client_before = _server_cpu_ms(), time.process_time()
+            cpu_before, client_before = server_cpu_ms(), time.process_time()
             for _ in range(args.runs):
                 started = time.perf_counter()
                 candidates = rank_candidates(request=request, extra_km=extra, now=now)
                 timings.append((time.perf_counter() - started) * 1000)
                 reset_queries()
             client_cpu = (time.process_time() - client_before) * 1000 / args.runs
-            cpu_after = _server_cpu_ms()
+            cpu_after = server_cpu_ms()
             server_cpu = (cpu_after - cpu_before) / args.runs if cpu_before is not None and cpu_after else None
             eligible = ranked_volunteers(request=request, extra_km=extra, now=now).count()
             naive_timings = []
@@ -285,7 +265,7 @@ def main() -> int:
             # full pass lands in a later request's timed rankings (a 1.8 s "max" once).
             gc.collect()
             same = naive == [(c.volunteer.id, c.score) for c in candidates]
-            p50, p95 = statistics.median(timings), _percentile(timings, 0.95)
+            p50, p95 = statistics.median(timings), percentile(timings, 0.95)
             naive_p50 = statistics.median(naive_timings)
             speedup = naive_p50 / p50
             is_a = label.startswith("A")

@@ -39,15 +39,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchkit import PROJECT_ROOT, bench_database, print_table
+from benchkit import PROJECT_ROOT, bench_database, percentile, print_table
 
 TARGET_P95_S = 2.0
 SETTLE_TIMEOUT_S = 180
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def _broker_url() -> str:
@@ -224,7 +219,7 @@ def main() -> int:
             Job.objects.filter(task="matching.advance", subject_id__in=ids).exclude(state=JobState.DONE).count()
         )
 
-        p50, p95 = statistics.median(latencies), _percentile(latencies, 0.95)
+        p50, p95 = statistics.median(latencies), percentile(latencies, 0.95)
         met = p95 <= TARGET_P95_S
         checks = repeated_offers == 0 and repeated_waves == 0 and unsettled == 0
         print()

@@ -17,8 +17,6 @@ from django.utils import timezone, translation
 
 from apps.accounts.models import User
 from apps.core.errors import Conflict, DomainError, NotFound
-from apps.dispatch.models import Offer
-from apps.dispatch.services import dispatch_directed, offer_accept, offer_check_in, offer_complete
 from apps.notifications.messages import render
 from apps.notifications.models import Kind, Notification
 from apps.ratings.models import FollowUp, FollowUpCall, FollowUpOutcome, FollowUpReason, FollowUpStatus, Tag
@@ -31,36 +29,17 @@ from apps.ratings.services import (
 )
 from apps.ratings.tasks import escalate_overdue_follow_ups
 from apps.service_requests.models import RequestEvent, ServiceRequest, Status
-from apps.service_requests.services import request_review
 from tests.accounts.factories import make_user
 from tests.conftest import Cast
+from tests.ratings.factories import TITLE_A, serve
 from tests.service_requests.factories import submit_request
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # When the ratings of these tests are given: 09:00 in Zhuozhou.
 RATED_AT = datetime(2026, 3, 2, 9, 0, tzinfo=SHANGHAI)
-TITLE_A = "帮忙修理漏水的水龙头"
 TITLE_B = "帮忙清理院子里的积雪"
 TITLE_C = "陪同老人去卫生院复查"
 CONTACT_PHONE = "13912345678"  # every request's contact number (tests/service_requests/factories.py)
-
-
-def serve(
-    cast: Cast, org: dict, *, village: Any, requester: User | None = None, title: str = TITLE_A
-) -> ServiceRequest:
-    """A request served to completion through the real services (volunteer checked in an hour ago)."""
-    request = submit_request(requester=requester or cast.resident, category=org["category"], village=village)
-    ServiceRequest.objects.filter(id=request.id).update(title=title)
-    request.refresh_from_db()
-    request_review(request=request, actor=cast.dispatcher, accept=True)
-    offer = dispatch_directed(request=request, actor=cast.dispatcher, volunteers=[cast.volunteer])[0]
-    offer_accept(offer=offer, volunteer=cast.volunteer)
-    offer_check_in(offer=offer, volunteer=cast.volunteer)
-    Offer.objects.filter(id=offer.id).update(checked_in_at=timezone.now() - timedelta(hours=1))
-    offer_complete(offer=offer, volunteer=cast.volunteer)
-    request.refresh_from_db()
-    assert request.status == Status.COMPLETED
-    return request
 
 
 def rate_at(moment: datetime, request: ServiceRequest, actor: User, score: int, tags: list[str]) -> None:

@@ -1,33 +1,19 @@
 """评单: 1–5 with known tags, once per request, by the resident or by staff on their behalf."""
 
-from datetime import timedelta
-
 import pytest
-from django.utils import timezone
 
 from apps.core.errors import Conflict, DomainError
-from apps.dispatch.models import Offer
-from apps.dispatch.services import dispatch_directed, offer_accept, offer_check_in, offer_complete
 from apps.ratings.models import Rating, Tag
 from apps.ratings.services import rating_submit
 from apps.service_requests.models import ServiceRequest, Status
-from apps.service_requests.services import request_review
+from tests.ratings.factories import serve
 from tests.service_requests.factories import event_rows, submit_request
 
 
 @pytest.fixture
 def completed(cast, org) -> ServiceRequest:
     """A request served by the cast's volunteer, through the real services."""
-    request = submit_request(requester=cast.resident, category=org["category"], village=org["village_a1"])
-    request_review(request=request, actor=cast.staff_a, accept=True)
-    offer = dispatch_directed(request=request, actor=cast.staff_a, volunteers=[cast.volunteer])[0]
-    offer_accept(offer=offer, volunteer=cast.volunteer)
-    offer_check_in(offer=offer, volunteer=cast.volunteer)
-    Offer.objects.filter(id=offer.id).update(checked_in_at=timezone.now() - timedelta(hours=1))
-    offer_complete(offer=offer, volunteer=cast.volunteer)
-    request.refresh_from_db()
-    assert request.status == Status.COMPLETED
-    return request
+    return serve(cast, org, village=org["village_a1"], staff=cast.staff_a)
 
 
 def _status(request: ServiceRequest) -> str:
