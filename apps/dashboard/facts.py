@@ -157,8 +157,9 @@ def _rows(request_ids: list[int], models: "Models | None" = None) -> list[Reques
 
 
 def facts_refresh(*, request_ids: Iterable[int] | None = None) -> int:
-    """Rewrite the facts of ``request_ids`` (every request when None), in batches. Idempotent;
-    a request that no longer exists simply has no row (its fact went with it)."""
+    """Rewrite the facts of ``request_ids`` (every request when None), in batches; returns how
+    many changed. Idempotent; a request that no longer exists simply has no row (its fact went
+    with it)."""
     if request_ids is None:
         ids_source: Iterable[int] = ServiceRequest.objects.order_by("id").values_list("id", flat=True).iterator(BATCH)
     else:
@@ -176,13 +177,26 @@ def facts_refresh(*, request_ids: Iterable[int] | None = None) -> int:
 
 
 def _write(request_ids: list[int], models: "Models | None" = None) -> int:
+    """Write the facts of ``request_ids`` that differ from the stored ones (or are new), and give
+    their months new versions; an unchanged fact is left alone, and so is its month's cache (the
+    nightly rewrite of every fact thus costs the kept months nothing)."""
     models = models or Models()
     facts = _rows(request_ids, models)
+    stored = {
+        row[0]: row[1:]
+        for row in models.fact.objects.filter(request_id__in=request_ids).values_list("request_id", *_FIELDS)
+    }
+    changed = [fact for fact in facts if stored.get(fact.request_id) != tuple(getattr(fact, f) for f in _FIELDS)]
+    if not changed:
+        return 0
     models.fact.objects.bulk_create(
-        facts, update_conflicts=True, unique_fields=["request"], update_fields=[f.removesuffix("_id") for f in _FIELDS]
+        changed,
+        update_conflicts=True,
+        unique_fields=["request"],
+        update_fields=[f.removesuffix("_id") for f in _FIELDS],
     )
-    months_changed({fact.day for fact in facts})
-    return len(facts)
+    months_changed({fact.day for fact in changed})
+    return len(changed)
 
 
 CACHE_SECONDS = 7 * 24 * 3600

@@ -16,7 +16,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.postgres.aggregates import ArrayAgg
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import Count, F, Q, QuerySet, Sum, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -173,16 +175,29 @@ class Partial:
     townships: dict[int, dict[str, Any]] = field(default_factory=dict)
     reasons: dict[tuple[str, str], int] = field(default_factory=dict)
     durations: dict[str, "array[int]"] = field(default_factory=dict)
-    volunteers: frozenset[int] = frozenset()
+    # Sorted ids: an array pickles as bytes, a set of ints one int at a time (ten times slower).
+    volunteers: "array[int]" = field(default_factory=lambda: array("q"))
 
 
 def _grouped(facts: QuerySet[RequestFact], by: str) -> dict[Any, dict[str, Any]]:
     return {row[by]: _plain_counts(row) for row in facts.values(by).annotate(**_counts()).order_by()}
 
 
-def _sorted_run(facts: QuerySet[RequestFact], column: str) -> "array[int]":
-    values = facts.filter(**{f"{column}__isnull": False}).order_by(column).values_list(column, flat=True)
-    return array("q", values)
+def _sorted_runs(facts: QuerySet[RequestFact]) -> dict[str, "array[int]"]:
+    """Each duration's values, sorted: on PostgreSQL in one statement, as arrays (the driver
+    builds a list of 30,000 numbers about five times faster than as many rows)."""
+    if connection.vendor == "postgresql":
+        row = facts.aggregate(
+            **{
+                name: ArrayAgg(column, filter=Q(**{f"{column}__isnull": False}), order_by=column, default=[])
+                for name, column in DURATIONS.items()
+            }
+        )
+        return {name: array("q", row[name]) for name in DURATIONS}
+    return {
+        name: array("q", facts.filter(**{f"{column}__isnull": False}).order_by(column).values_list(column, flat=True))
+        for name, column in DURATIONS.items()
+    }
 
 
 def partial_of(facts: QuerySet[RequestFact]) -> Partial:
@@ -218,10 +233,12 @@ def partial_of(facts: QuerySet[RequestFact]) -> Partial:
             )
             for name, column in DURATIONS.items()
         },
-        volunteers=frozenset(
+        volunteers=array(
+            "q",
             Offer.objects.filter(status=OfferStatus.COMPLETED, request_id__in=facts.values("request_id"))
             .values_list("volunteer_id", flat=True)
             .distinct()
+            .order_by("volunteer_id"),
         ),
     )
 
@@ -254,7 +271,7 @@ def combine(partials: Sequence[Partial], *, grain: str) -> dict[str, Any]:
             _add(by_township[key], counts)
         for reason, n in part.reasons.items():
             reasons[reason] += n
-        volunteers |= part.volunteers
+        volunteers.update(part.volunteers)
     if not totals:
         totals = _plain_counts(dict.fromkeys((*COUNT_NAMES, "hours"), 0))
         totals |= {f"score_{n}": 0 for n in range(1, 6)} | {f"tag_{tag}": 0 for tag in TAG_BITS}

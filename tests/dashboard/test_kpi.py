@@ -190,3 +190,16 @@ def test_ended_months_come_from_the_cache_until_one_of_their_facts_changes(cast,
     assert kpis_for(area=WHOLE_CITY, query=autumn, today=date(2026, 11, 20)) == after
     # Each area and filter keeps its own stretches.
     assert kpis_for(area=area_of(cast.staff_b), query=autumn, today=later)["totals"]["submitted"] == 1
+
+
+def test_a_rewrite_that_changes_nothing_keeps_the_months_cache(cast, org) -> None:
+    from apps.dashboard.facts import facts_refresh, month_versions
+
+    build_month(cast, org)
+    november = date(2026, 11, 1)
+    before = month_versions([november])
+    assert facts_refresh() == 0  # the nightly rewrite: every fact already right
+    assert month_versions([november]) == before
+    RequestFact.objects.filter(request_id__in=RequestFact.objects.values("request_id")[:1]).update(hours=99)
+    assert facts_refresh() == 1  # the one fact put right again, and its month renewed
+    assert month_versions([november]) != before
