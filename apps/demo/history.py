@@ -8,6 +8,7 @@ on every machine)."""
 import random
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.utils import timezone
 
 from apps.accounts.models import User
@@ -15,8 +16,8 @@ from apps.dashboard.facts import facts_refresh
 from apps.dispatch.models import Offer, round_to_half_hour
 from apps.dispatch.services import dispatch_directed, offer_accept, offer_check_in, offer_complete, request_cancel
 from apps.organisation.models import Place, ServiceCategory
-from apps.ratings.models import Rating
-from apps.ratings.services import rating_submit
+from apps.ratings.models import FollowUp, FollowUpCall, FollowUpOutcome, Rating
+from apps.ratings.services import follow_up_record_call, rating_submit
 from apps.service_requests.models import RequestEvent, ServiceRequest, Status
 from apps.service_requests.services import RequestInput, request_review, request_submit
 from apps.volunteers.models import VolunteerProfile
@@ -36,6 +37,28 @@ TAG_SETS = [["friendly"], ["on_time", "skilled"], ["patient"], ["friendly", "pat
 
 def _when(base: datetime, minutes: int) -> datetime:
     return base + timedelta(minutes=minutes)
+
+
+def _follow_up_then(*, request_id: int, rated: datetime, staff: User, now: datetime) -> None:
+    """A low rating's case as it would stand today: opened when the rating came, due 48 hours
+    later; one older than four days was called and closed the next day (the resident told)."""
+    case = FollowUp.objects.filter(request_id=request_id).first()
+    if case is None:
+        return
+    due = rated + timedelta(hours=settings.FOLLOW_UP_DUE_HOURS)
+    FollowUp.objects.filter(id=case.id).update(opened_at=rated, due_at=due)
+    if rated < now - timedelta(days=4):
+        follow_up_record_call(
+            case=FollowUp.objects.get(id=case.id),
+            actor=staff,
+            reached=True,
+            notes="已电话回访：志愿者迟到是因路上堵车，已向群众致歉，群众表示理解。",
+            outcome=FollowUpOutcome.EXPLAINED,
+            close=True,
+        )
+        called = rated + timedelta(hours=20)
+        FollowUp.objects.filter(id=case.id).update(closed_at=called)
+        FollowUpCall.objects.filter(case_id=case.id).update(called_at=called)
 
 
 def seed_history(*, resident: User, staff: User, township: Place, villages: list[Place]) -> int:
@@ -112,6 +135,7 @@ def seed_history(*, resident: User, staff: User, township: Place, villages: list
                     rated = _when(completed, rng.randint(30, 2000))
                     times[Status.RATED] = times[Status.CLOSED] = rated
                     Rating.objects.filter(request_id=request.id).update(created_at=rated)
+                    _follow_up_then(request_id=request.id, rated=rated, staff=staff, now=now)
         for event in RequestEvent.objects.filter(request_id=request.id):
             at = times.get(event.to_status)
             if at is not None:
