@@ -64,7 +64,8 @@ def facts_fill_for_migration(apps: Any, schema_editor: Any) -> None:
     )
     ids = list(models.request.objects.order_by("id").values_list("id", flat=True))
     for i in range(0, len(ids), BATCH):
-        _write(ids[i : i + BATCH], models)
+        # Nothing can be kept of facts that did not exist, and the cache may not be there yet.
+        _write(ids[i : i + BATCH], models, renew_months=False)
 
 
 def tag_bits(tags: Iterable[str]) -> int:
@@ -176,7 +177,7 @@ def facts_refresh(*, request_ids: Iterable[int] | None = None) -> int:
     return written
 
 
-def _write(request_ids: list[int], models: "Models | None" = None) -> int:
+def _write(request_ids: list[int], models: "Models | None" = None, *, renew_months: bool = True) -> int:
     """Write the facts of ``request_ids`` that differ from the stored ones (or are new), and give
     their months new versions; an unchanged fact is left alone, and so is its month's cache (the
     nightly rewrite of every fact thus costs the kept months nothing)."""
@@ -195,7 +196,8 @@ def _write(request_ids: list[int], models: "Models | None" = None) -> int:
         unique_fields=["request"],
         update_fields=[f.removesuffix("_id") for f in _FIELDS],
     )
-    months_changed({fact.day for fact in changed})
+    if renew_months:
+        months_changed({fact.day for fact in changed})
     return len(changed)
 
 

@@ -203,3 +203,17 @@ def test_a_rewrite_that_changes_nothing_keeps_the_months_cache(cast, org) -> Non
     RequestFact.objects.filter(request_id__in=RequestFact.objects.values("request_id")[:1]).update(hours=99)
     assert facts_refresh() == 1  # the one fact put right again, and its month renewed
     assert month_versions([november]) != before
+
+
+def test_the_migration_fills_the_facts_of_an_existing_database(cast, org) -> None:
+    from django.apps import apps
+
+    from apps.dashboard.facts import facts_fill_for_migration
+
+    build_month(cast, org)
+    columns = ("request_id", "status", "review_seconds", "hours", "score")
+    expected = sorted(RequestFact.objects.values_list(*columns))
+    RequestFact.objects.all().delete()
+    facts_fill_for_migration(apps, None)
+    assert sorted(RequestFact.objects.values_list(*columns)) == expected
+    assert len(expected) == 5
