@@ -5,7 +5,7 @@ except today's completions and ratings, which come from the facts."""
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db.models import Avg, Count, F, Q, QuerySet
@@ -25,6 +25,7 @@ from .kpi import OPEN_STATUSES
 from .models import RequestFact
 
 NEEDS_PERSON_ROWS = 50
+M = TypeVar("M", ServiceRequest, RequestFact)
 OFFER_ROWS = 20
 ON_DUTY_ROWS = 30
 
@@ -86,6 +87,16 @@ class BoardFilter:
     urgency: str = ""
     category_id: int | None = None
 
+    def apply(self, rows: QuerySet[M]) -> QuerySet[M]:
+        """``rows`` (requests or their facts: both name township, urgency and category) narrowed."""
+        if self.township_id is not None:
+            rows = rows.filter(township_id=self.township_id)
+        if self.urgency:
+            rows = rows.filter(urgency=self.urgency)
+        if self.category_id is not None:
+            rows = rows.filter(category_id=self.category_id)
+        return rows
+
 
 @dataclass
 class WaitingRow:
@@ -137,14 +148,7 @@ class Board:
 
 
 def scoped_requests(*, user: User, flt: BoardFilter) -> QuerySet[ServiceRequest]:
-    requests = requests_managed_by(user=user)
-    if flt.township_id is not None:
-        requests = requests.filter(township_id=flt.township_id)
-    if flt.urgency:
-        requests = requests.filter(urgency=flt.urgency)
-    if flt.category_id is not None:
-        requests = requests.filter(category_id=flt.category_id)
-    return requests.order_by()
+    return flt.apply(requests_managed_by(user=user)).order_by()
 
 
 def _why(request: ServiceRequest) -> str:
@@ -225,13 +229,9 @@ def board(*, user: User, flt: BoardFilter, now: datetime | None = None) -> Board
     on_duty = list(on_duty_qs.select_related("request", "volunteer__user").order_by("-created_at", "id")[:ON_DUTY_ROWS])
 
     midnight = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
-    facts = area_of(user).filter(RequestFact.objects.all(), township="township", village="village", category="category")
-    if flt.township_id is not None:
-        facts = facts.filter(township_id=flt.township_id)
-    if flt.urgency:
-        facts = facts.filter(urgency=flt.urgency)
-    if flt.category_id is not None:
-        facts = facts.filter(category_id=flt.category_id)
+    facts = flt.apply(
+        area_of(user).filter(RequestFact.objects.all(), township="township", village="village", category="category")
+    )
     completed_today = facts.filter(completed_at__gte=midnight).aggregate(n=Count("pk"))["n"]
     rated_today = facts.filter(rated_at__gte=midnight).aggregate(n=Count("pk"), average=Avg("score"))
     return Board(
