@@ -61,3 +61,55 @@ def serious_axe_findings(page: Page) -> list[str]:
             targets = [" ".join(map(str, node["target"])) for node in violation["nodes"][:3]]
             found.append(f"{violation['id']} ({violation['impact']}): {targets}")
     return found
+
+
+# 长辈版 (MIIT 适老化): the smallest text, line height and touch target a page may show.
+ELDER_MIN_FONT_PX = 18
+ELDER_MIN_LINE_HEIGHT = 1.3
+ELDER_MIN_TARGET_PX = 60
+_ELDER_MEASURE = """([minFont, minLine, minTarget]) => {
+  const name = (el) => {
+    const parts = [];
+    for (let e = el; e && e !== document.body && parts.length < 4; e = e.parentElement) {
+      let part = e.tagName.toLowerCase();
+      if (e.id) { parts.unshift(part + '#' + e.id); break; }
+      if (typeof e.className === 'string' && e.className.trim()) part += '.' + e.className.trim().split(/\\s+/).join('.');
+      parts.unshift(part);
+    }
+    return parts.join(' > ');
+  };
+  const shown = (el) => {
+    if (el.closest('.visually-hidden, [hidden], [aria-hidden=true]')) return false;
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0 || r.right <= 0 || r.bottom <= 0) return false;
+    const cs = getComputedStyle(el);
+    return cs.visibility !== 'hidden' && cs.display !== 'none';
+  };
+  const found = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const text = walker.currentNode;
+    const el = text.parentElement;
+    if (!text.textContent.trim() || !el || ['SCRIPT', 'STYLE', 'OPTION', 'OPTGROUP'].includes(el.tagName) || !shown(el)) continue;
+    const cs = getComputedStyle(el);
+    const size = parseFloat(cs.fontSize);
+    if (size < minFont) found.push(`font ${size}px: ${name(el)} «${text.textContent.trim().slice(0, 20)}»`);
+    const line = cs.lineHeight === 'normal' ? 1.2 : parseFloat(cs.lineHeight) / size;
+    if (line < minLine - 0.005) found.push(`line-height ${line.toFixed(2)}: ${name(el)}`);
+  }
+  for (const el of document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea, summary')) {
+    let box = el;
+    if (['radio', 'checkbox'].includes(el.type)) box = el.closest('label') || (el.id && document.querySelector(`label[for="${el.id}"]`)) || el;
+    if (!shown(box)) continue;
+    const r = box.getBoundingClientRect();
+    if (r.width < minTarget - 0.5 || r.height < minTarget - 0.5) found.push(`target ${Math.round(r.width)}×${Math.round(r.height)}: ${name(el)}`);
+  }
+  return found;
+}"""
+
+
+def elder_offenders(page: Page) -> list[str]:
+    """What on the page breaks the 长辈版 numbers, one line each: text under 18 px, a line
+    height under 1.3, a visible link, button, field or disclosure (or a radio's or checkbox's
+    label, its hit area) under 60 × 60 px. An empty list is a pass."""
+    return page.evaluate(_ELDER_MEASURE, [ELDER_MIN_FONT_PX, ELDER_MIN_LINE_HEIGHT, ELDER_MIN_TARGET_PX])

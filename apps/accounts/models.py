@@ -72,6 +72,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Consent to the privacy notice (PIPL Art. 14): which version, and when.
     privacy_version = models.CharField(_("同意的隐私政策版本"), max_length=20, blank=True)
     privacy_consented_at = models.DateTimeField(_("同意隐私政策时间"), null=True, blank=True)
+    # 长辈版 (large text and targets), remembered on the account so it follows the person to any
+    # phone; before log-in a cookie holds it (apps.core.middleware).
+    elder_mode = models.BooleanField(_("长辈版"), default=False)
     is_active = models.BooleanField(_("有效"), default=True)
     is_staff = models.BooleanField(_("可登录管理后台"), default=False)
     date_joined = models.DateTimeField(_("注册时间"), default=timezone.now)

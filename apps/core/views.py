@@ -4,7 +4,7 @@ from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from .middleware import ELDER_MODE_COOKIE
+from .middleware import remember_elder_mode
 from .typing import AuthenticatedHttpRequest
 
 
@@ -21,15 +21,18 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @require_POST
 def toggle_elder_mode(request: HttpRequest) -> HttpResponse:
-    """长辈版: larger text and buttons, remembered for a year."""
+    """长辈版: larger text and buttons. Kept on the account of whoever is logged in, and in this
+    browser for a year (so the log-in page too is large for the person who chose it)."""
     target = request.POST.get("next") or "/"
     if not url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         target = "/"
     response = HttpResponseRedirect(target)
-    enabled = request.COOKIES.get(ELDER_MODE_COOKIE) != "1"
-    response.set_cookie(
-        ELDER_MODE_COOKIE, "1" if enabled else "0", max_age=365 * 24 * 3600, samesite="Lax", httponly=True
-    )
+    enabled = not getattr(request, "elder_mode", False)
+    user = request.user
+    if user.is_authenticated:
+        user.elder_mode = enabled  # type: ignore[union-attr]
+        user.save(update_fields=["elder_mode"])  # type: ignore[union-attr]
+    remember_elder_mode(response, enabled=enabled)
     return response

@@ -20,6 +20,16 @@ class Tag(models.TextChoices):
     UNSOLVED = "unsolved", _("问题未解决")
 
 
+# 评单 in words as well as stars: the star glyphs alone mean nothing to a screen reader, and an
+# elder reads the word before counting stars.
+SCORE_WORDS = {
+    5: _("非常满意"),
+    4: _("满意"),
+    3: _("一般"),
+    2: _("不满意"),
+    1: _("非常不满意"),
+}
+
 # A rating with one of these tags is a complaint, whatever its score: it opens a follow-up case.
 COMPLAINT_TAGS = frozenset({Tag.LATE, Tag.UNSOLVED})
 # A score at or below this opens a follow-up case.
@@ -63,6 +73,10 @@ class Rating(models.Model):
         if COMPLAINT_TAGS.intersection(self.tags):
             return FollowUpReason.COMPLAINT
         return None
+
+    @property
+    def score_word(self) -> str:
+        return str(SCORE_WORDS.get(self.score, self.score))
 
     @property
     def tag_labels(self) -> list[str]:

@@ -8,9 +8,14 @@ from apps.accounts.phones import validate_contact_phone, validate_mobile
 from apps.core.fields import TextFormField
 from apps.organisation.forms import VillageField
 from apps.organisation.selectors import active_categories
-from apps.ratings.models import Tag
+from apps.ratings.models import SCORE_WORDS, Tag
 from apps.service_requests.models import Channel, Urgency
 from apps.service_requests.services import RequestInput
+
+
+# 一键求助: one sentence, its first words the title.
+HELP_SENTENCE_MAX = 200
+HELP_TITLE_MAX = 30
 
 
 class RequestForm(forms.Form):
@@ -102,8 +107,9 @@ class RatingForm(forms.Form):
     score = forms.TypedChoiceField(
         label=_("满意度"),
         coerce=int,
-        choices=[(5, "★★★★★"), (4, "★★★★"), (3, "★★★"), (2, "★★"), (1, "★")],
+        choices=list(SCORE_WORDS.items()),
         widget=forms.RadioSelect,
+        error_messages={"required": _("请选择满意程度。")},
     )
     tags = forms.MultipleChoiceField(
         label=_("标签"), choices=Tag.choices, required=False, widget=forms.CheckboxSelectMultiple
@@ -111,3 +117,47 @@ class RatingForm(forms.Form):
     comment = TextFormField(
         multiline=True, label=_("评语"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
+
+
+class HelpForm(forms.Form):
+    """一键求助: the short form for the elder who just wants help — what kind, one sentence (a
+    phone's voice input fills it), where and the phone number, both filled in from the account.
+    Everything else takes the defaults of 点单; the station calls back for the details."""
+
+    category = forms.ModelChoiceField(
+        label=_("需要什么帮助"),
+        queryset=active_categories(),
+        widget=forms.RadioSelect,
+        empty_label=None,
+        error_messages={"required": _("请选择需要什么帮助。")},
+    )
+    what = TextFormField(
+        label=_("说一句话"),
+        max_length=HELP_SENTENCE_MAX,
+        help_text=_("例如：家里水管漏水了。可以点键盘上的话筒说话。"),
+        widget=forms.Textarea(attrs={"rows": 2, "enterkeyhint": "done"}),
+        error_messages={"required": _("请说一句需要什么帮助。")},
+    )
+    village = VillageField(label=_("所在村/社区"))
+    address = TextFormField(label=_("门牌号（可不填）"), max_length=200, required=False)
+    contact_phone = TextFormField(
+        label=_("联系电话"), max_length=20, widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"})
+    )
+
+    def clean_contact_phone(self) -> str:
+        return validate_contact_phone(self.cleaned_data["contact_phone"])
+
+    def to_input(self, *, contact_name: str) -> RequestInput:
+        what = self.cleaned_data["what"]
+        village = self.cleaned_data["village"]
+        return RequestInput(
+            category=self.cleaned_data["category"],
+            title=what if len(what) <= HELP_TITLE_MAX else what[: HELP_TITLE_MAX - 1] + "…",
+            description=what,
+            village=village,
+            # Staff call back for the house number when none was given.
+            address=self.cleaned_data["address"] or village.name,
+            contact_name=contact_name,
+            contact_phone=self.cleaned_data["contact_phone"],
+            urgency=Urgency.NORMAL,
+        )

@@ -6,6 +6,7 @@ app_name = "workflow"
 urlpatterns = [
     path("r/requests/", resident.my_requests, name="my_requests"),
     path("r/requests/new/", resident.request_new, name="request_new"),
+    path("r/help/", resident.request_help, name="request_help"),
     path("r/requests/<int:pk>/", resident.request_detail, name="request_detail"),
     path("r/requests/<int:pk>/rate/", resident.request_rate, name="request_rate"),
     path("r/requests/<int:pk>/cancel/", resident.request_cancel, name="request_cancel"),

@@ -37,12 +37,16 @@ def form_errors(request: HttpRequest, form: Any) -> None:
             messages.error(request, error)
 
 
-def rate(request: AuthenticatedHttpRequest, service_request: ServiceRequest, success: str) -> None:
-    form = RatingForm(request.POST)
+def rate(
+    request: AuthenticatedHttpRequest, service_request: ServiceRequest, success: str, *, form: RatingForm | None = None
+) -> bool:
+    """评单 from a posted rating form; True once the rating is saved. Errors go to the messages
+    (a form passed in, already checked by its page, shows its own)."""
+    form = form if form is not None else RatingForm(request.POST)
     if not form.is_valid():
         form_errors(request, form)
-        return
-    attempt(
+        return False
+    return attempt(
         request,
         lambda: rating_submit(
             request=service_request,

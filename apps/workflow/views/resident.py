@@ -1,4 +1,4 @@
-"""Resident pages (群众): 点单, my requests and their timeline, 评单, cancel."""
+"""Resident pages (群众): 点单, 一键求助, my requests and their timeline, 评单, cancel."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -19,11 +19,12 @@ from apps.service_requests.selectors import (
 )
 
 from ..forms import (
+    HelpForm,
     RatingForm,
     ReasonForm,
     RequestForm,
 )
-from ..selectors import request_detail_context
+from ..selectors import request_detail_context, with_rated
 from .common import cancel, rate
 
 
@@ -38,8 +39,28 @@ def _home_village_id(user: User) -> int | None:
 
 @login_required
 def my_requests(request: AuthenticatedHttpRequest) -> HttpResponse:
-    page = Paginator(as_list_rows(requests_of_requester(user=request.user)), 20).get_page(request.GET.get("page"))
+    rows = with_rated(as_list_rows(requests_of_requester(user=request.user)))
+    page = Paginator(rows, 20).get_page(request.GET.get("page"))
     return render(request, "workflow/resident/list.html", {"page": page})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def request_help(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """一键求助: the short form (category, one sentence, village and phone filled in)."""
+    initial = {"contact_phone": request.user.phone, "village": _home_village_id(request.user)}
+    form = HelpForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = request_services.request_submit(
+                data=form.to_input(contact_name=request.user.name), requester=request.user, entered_by=request.user
+            )
+        except DomainError as exc:
+            form.add_error(None, str(exc.message))
+        else:
+            messages.success(request, _("求助已发出，服务站会尽快联系您。"))
+            return redirect("workflow:request_detail", pk=created.id)
+    return render(request, "workflow/resident/help.html", {"form": form}, status=400 if form.errors else 200)
 
 
 @login_required
@@ -76,10 +97,21 @@ def request_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def request_rate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    rate(request, request_for_requester(user=request.user, request_id=pk), _("感谢您的评价！"))
-    return redirect("workflow:request_detail", pk=pk)
+    """评单 on a page of its own (one screen, reached in one tap from the list). A request that
+    cannot be rated (not finished, or rated already) sends the resident to its page."""
+    service_request = request_for_requester(user=request.user, request_id=pk)
+    if request.method == "POST":
+        form = RatingForm(request.POST)
+        if form.is_valid() and rate(request, service_request, _("已评价，感谢您的反馈！"), form=form):
+            return redirect("workflow:request_detail", pk=pk)
+        if form.is_valid() or not service_request.can_be_rated:
+            return redirect("workflow:request_detail", pk=pk)
+        return render(request, "workflow/resident/rate.html", {"req": service_request, "form": form}, status=400)
+    if not service_request.can_be_rated:
+        return redirect("workflow:request_detail", pk=pk)
+    return render(request, "workflow/resident/rate.html", {"req": service_request, "form": RatingForm()})
 
 
 @login_required
