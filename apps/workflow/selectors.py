@@ -5,10 +5,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.db.models import Exists, OuterRef, QuerySet
+
 from apps.accounts.models import User
 from apps.core.reasons import Reason
 from apps.dispatch.models import Offer, OfferStatus
 from apps.dispatch.selectors import assigned_volunteers, offer_expected_arrival
+from apps.ratings.models import Rating
 from apps.ratings.selectors import rating_of
 from apps.service_requests.models import RequestEvent, ServiceRequest
 from apps.service_requests.selectors import request_events, user_manages_request
@@ -65,6 +68,12 @@ def request_detail_context(*, request: ServiceRequest) -> dict[str, Any]:
         "timeline": request_timeline(events=events, volunteers=volunteers),
         "rating": rating_of(request=request),
     }
+
+
+def with_rated(requests: QuerySet[ServiceRequest]) -> QuerySet[ServiceRequest]:
+    """``requests`` with ``rated``: whether the resident has rated it, for the list's words
+    (已评价 rather than a bare 已关闭) without a query per row."""
+    return requests.annotate(rated=Exists(Rating.objects.filter(request=OuterRef("pk"))))
 
 
 def may_act_as_requester_or_staff(*, user: User, request: ServiceRequest) -> bool:
