@@ -29,6 +29,7 @@ class SystemReason:
 CATALOGUE: dict[str, SystemReason] = {
     "auto_accepted": SystemReason(_("该类别自动受理")),
     "entered_on_behalf": SystemReason(_("由工作人员代点单（%(channel)s）"), translated_params=("channel",)),
+    "accepted_on_entry": SystemReason(_("工作人员代点单，录入即受理")),
     "offers_sent": SystemReason(ngettext_lazy("已向%(n)d名志愿者发出服务邀请", "已向%(n)d名志愿者发出服务邀请", "n")),
     "fully_staffed": SystemReason(_("所需志愿者已全部接单")),
     "places_filled": SystemReason(_("已满员")),

@@ -23,11 +23,11 @@ class Tag(models.TextChoices):
 # 评单 in words as well as stars: the star glyphs alone mean nothing to a screen reader, and an
 # elder reads the word before counting stars.
 SCORE_WORDS = {
-    5: _("非常满意"),
-    4: _("满意"),
-    3: _("一般"),
-    2: _("不满意"),
-    1: _("非常不满意"),
+    5: pgettext_lazy("rating", "非常满意"),
+    4: pgettext_lazy("rating", "满意"),
+    3: pgettext_lazy("rating", "一般"),
+    2: pgettext_lazy("rating", "不满意"),
+    1: pgettext_lazy("rating", "非常不满意"),
 }
 
 # A rating with one of these tags is a complaint, whatever its score: it opens a follow-up case.

@@ -155,12 +155,24 @@ class RequestInput:
 
 
 def request_submit(
-    *, data: RequestInput, requester: User, entered_by: User, channel: str = Channel.WEB
+    *,
+    data: RequestInput,
+    requester: User,
+    entered_by: User,
+    channel: str = Channel.WEB,
+    accept_on_entry: bool = False,
 ) -> ServiceRequest:
     """点单: create a request routed to the station that owns its village.
 
+    ``accept_on_entry``: staff entering a request for a resident (代点单) are its review, so it
+    is accepted (受理) as it is entered. Precondition: ``entered_by`` is staff whose area holds
+    the request (the caller checks it: see ``apps.workflow.services.request_submit_on_behalf``).
+
     Side effects: a ``submitted`` event; notifications to the requester and the station's
-    staff; requests in an auto-accept category go straight on to the queue."""
+    staff; requests in an auto-accept category, or accepted on entry, go straight on to the
+    queue (a ``queued`` event by the staff member who entered it, else by the category's rule), and
+    the resident is told it was accepted rather than received. Staff are never told of a
+    request they entered themselves."""
     if data.village.kind != Place.Kind.VILLAGE:
         raise DomainError(_("请选择村或社区。"), code="invalid_village")
     if not data.category.is_active:
@@ -199,14 +211,23 @@ def request_submit(
             if channel == Channel.WEB
             else Reason.system("entered_on_behalf", channel=source_text(Channel(channel).label)),
         )
-        tell_requester(request, Kind.RECEIVED)
         request_facts_changed(request_id=request.id)
-        if data.category.auto_accept:
-            transition(request=request, to_status=Status.QUEUED, actor=None, reason=Reason.system("auto_accepted"))
+        # Told of the request by its own page, not by a notice of what they just did.
+        staff_ids = [uid for uid in staff_ids_for(request) if uid != entered_by.id]
+        if data.category.auto_accept or accept_on_entry:
+            if not accept_on_entry:
+                tell_requester(request, Kind.RECEIVED)
+            accepted_by, reason = (
+                (entered_by, Reason.system("accepted_on_entry"))
+                if accept_on_entry
+                else (None, Reason.system("auto_accepted"))
+            )
+            transition(request=request, to_status=Status.QUEUED, actor=accepted_by, reason=reason)
             tell_requester(request, Kind.QUEUED)
-            tell_staff(request, Kind.NEW_IN_QUEUE)
+            tell_staff(request, Kind.NEW_IN_QUEUE, recipient_ids=staff_ids)
         else:
-            tell_staff(request, Kind.NEW_REQUEST)
+            tell_requester(request, Kind.RECEIVED)
+            tell_staff(request, Kind.NEW_REQUEST, recipient_ids=staff_ids)
     return request
 
 

@@ -1,8 +1,11 @@
+from collections.abc import Mapping
+from typing import Any
+
 import django_filters
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
-from rest_framework import mixins, status
+from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -68,12 +71,51 @@ ON_BEHALF_EXAMPLE = OpenApiExample(
     "代点单（电话）",
     request_only=True,
     value={
-        **CREATE_EXAMPLE.value,
+        **{k: v for k, v in CREATE_EXAMPLE.value.items() if k not in ("contact_name", "contact_phone")},
         "requester_phone": "13812345678",
         "requester_name": "王大爷",
         "channel": "phone",
+        "contact_is_requester": True,
     },
 )
+
+
+class OnBehalfInput(OnBehalfCreateInput):
+    """代点单 as the staff page takes it: with ``contact_is_requester`` the contact is the
+    resident (their name and phone; a contact sent along is not read) and may be left out;
+    without it the contact is required, as for 点单."""
+
+    contact_is_requester = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="The contact is the resident: contact_name and contact_phone are taken from "
+        "requester_name and requester_phone and may be left out.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Decided from the body before the fields are read, so that a missing contact is named
+        # with every other wrong field at once. Without a body (the schema) the contact is
+        # optional, as it is with the flag.
+        body = getattr(self, "initial_data", None)
+        self.contact_from_requester = _says_yes(body, "contact_is_requester")
+        for name in ("contact_name", "contact_phone"):
+            if self.contact_from_requester:
+                self.fields.pop(name)
+            else:
+                self.fields[name].required = body is not None
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        if self.contact_from_requester:
+            attrs["contact_name"] = attrs["requester_name"]
+            attrs["contact_phone"] = attrs["requester_phone"]
+        return attrs
+
+
+def _says_yes(data: Any, name: str) -> bool:
+    value = data.get(name) if isinstance(data, Mapping) else None
+    return isinstance(value, bool | str | int) and value in serializers.BooleanField.TRUE_VALUES
 
 
 class RequestFilter(django_filters.FilterSet):
@@ -145,7 +187,7 @@ class RequestViewSet(mixins.ListModelMixin, ScopedViewSet):
         return self._detail(created, status_code=status.HTTP_201_CREATED)
 
     @extend_schema(
-        request=OnBehalfCreateInput,
+        request=OnBehalfInput,
         examples=[ON_BEHALF_EXAMPLE],
         responses={201: RequestDetailOutput},
         parameters=[idempotency.PARAMETER],
@@ -154,11 +196,12 @@ class RequestViewSet(mixins.ListModelMixin, ScopedViewSet):
     @action(detail=False, methods=["post"], url_path="on-behalf")
     @idempotency.idempotent
     def on_behalf(self, request: Request) -> Response:
-        """代点单: staff enter a request taken by phone or at the desk, for a resident of their area."""
+        """代点单: staff enter a request taken by phone or at the desk, for a resident of their area.
+        Their entry is the review: the request is accepted (受理) at once, into the dispatch queue."""
         user = self.user
         if not user.is_org_staff:
             raise Forbidden(_("只有工作人员可以代点单。"))
-        data = OnBehalfCreateInput(data=request.data)
+        data = OnBehalfInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
         created = request_submit_on_behalf(

@@ -12,7 +12,6 @@ from apps.ratings.models import SCORE_WORDS, Tag
 from apps.service_requests.models import Channel, Urgency
 from apps.service_requests.services import RequestInput
 
-
 # 一键求助: one sentence, its first words the title.
 HELP_SENTENCE_MAX = 200
 HELP_TITLE_MAX = 30
@@ -61,11 +60,54 @@ class OnBehalfRequestForm(RequestForm):
     channel = forms.ChoiceField(
         label=_("来源"), choices=[(Channel.PHONE, Channel.PHONE.label), (Channel.DESK, Channel.DESK.label)]
     )
+    # Most callers are the resident themselves: their name and phone need not be typed twice.
+    contact_is_requester = forms.BooleanField(
+        label=_("联系人就是该群众"),
+        required=False,
+        initial=True,
+        help_text=_("勾选后，联系人和联系电话按群众姓名和手机号填写，下面两项可不填。"),
+    )
 
-    field_order = ["requester_name", "requester_phone", "channel"]
+    field_order = [
+        "requester_name",
+        "requester_phone",
+        "channel",
+        "category",
+        "title",
+        "description",
+        "village",
+        "address",
+        "contact_is_requester",
+        "contact_name",
+        "contact_phone",
+    ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Required unless the box is ticked: checked in clean(), where the box is known.
+        self.fields["contact_name"].required = False
+        self.fields["contact_phone"].required = False
 
     def clean_requester_phone(self) -> str:
         return validate_mobile(self.cleaned_data["requester_phone"])
+
+    def clean_contact_phone(self) -> str:
+        phone = self.cleaned_data.get("contact_phone") or ""
+        return validate_contact_phone(phone) if phone else ""
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("contact_is_requester"):
+            # The resident's own, whatever was typed below: the box says they are the contact.
+            data["contact_name"] = data.get("requester_name", "")
+            data["contact_phone"] = data.get("requester_phone", "")
+            for name in ("contact_name", "contact_phone"):
+                self.errors.pop(name, None)
+            return data
+        for name in ("contact_name", "contact_phone"):
+            if name not in self.errors and not data.get(name):
+                self.add_error(name, self.fields[name].error_messages["required"])
+        return data
 
 
 class ReviewForm(forms.Form):

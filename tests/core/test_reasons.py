@@ -44,6 +44,7 @@ def english(settings, tmp_path):
 # (key, parameters, Chinese, English). Written out by hand: a new key without a row fails below.
 EXPECTED: list[tuple[str, dict, str, str]] = [
     ("auto_accepted", {}, "该类别自动受理", "Accepted automatically for this category"),
+    ("accepted_on_entry", {}, "工作人员代点单，录入即受理", "Entered by staff; accepted on entry"),
     (
         "entered_on_behalf",
         {"channel": "电话代点单"},
@@ -346,7 +347,7 @@ def test_reasons_written_in_english_sessions_read_in_each_readers_language(cast,
     assert cancelled.status_code == 200, cancelled.content
     r2_zh = [
         (Status.SUBMITTED, "由工作人员代点单（电话代点单）"),
-        (Status.QUEUED, "该类别自动受理"),
+        (Status.QUEUED, "工作人员代点单，录入即受理"),
         (Status.OFFERED, "已向1名志愿者发出服务邀请"),
         (Status.QUEUED, "邀请均已婉拒或过期，退回待派单"),
         (Status.ESCALATED, "超时未派出，已上报中心"),
@@ -354,7 +355,7 @@ def test_reasons_written_in_english_sessions_read_in_each_readers_language(cast,
     ]
     r2_en = [
         (Status.SUBMITTED, "Entered by staff for the resident (By phone (entered by staff))"),
-        (Status.QUEUED, "Accepted automatically for this category"),
+        (Status.QUEUED, "Entered by staff; accepted on entry"),
         (Status.OFFERED, "Service offer sent to 1 volunteer"),
         (Status.QUEUED, "All offers were declined or expired; returned to the dispatch queue"),
         (Status.ESCALATED, "Not dispatched in time; escalated to the centre"),

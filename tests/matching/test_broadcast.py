@@ -427,7 +427,7 @@ def test_open_tasks_page_permission_matrix(db, cast, org, role):
     elif role in VOLUNTEERS:
         assert response.status_code == 200
         html = response.content.decode()
-        assert TITLE in html and "需要 1 人 · 已有 0 人承接" in html and "确认抢单" in html
+        assert TITLE in html and "需要1人 · 已有0人接单 · 还差1人" in html and "确认抢单" in html
         assert "太平庄村东街12号" not in html and "13912345678" not in html
     else:
         assert response.status_code == 404

@@ -125,7 +125,7 @@ def test_the_whole_loop_through_the_pages(live_server, transactional_db, browser
     expect(phone).to_have_url(f"{base}/v/offers/")
     card = phone.locator(f"#offer-{offer.id}")
     expect(card).to_contain_text(TITLE)
-    expect(card).to_contain_text("桃园街道 太平庄村")
+    expect(card).to_contain_text("桃园街道 · 太平庄村")
     # Before accepting, neither the address nor the phone is anywhere in the page.
     html = phone.content()
     assert ADDRESS not in html and PHONE_NUMBER not in html
@@ -179,17 +179,22 @@ def test_the_whole_loop_through_the_pages(live_server, transactional_db, browser
     assert_fits_the_screen(resident)
     shot(resident, "08-resident-completed")
 
+    # Rating first: the call to action is at the top of the page, and the form is a page of its own.
+    resident.get_by_role("link", name="去评价").click()
+    expect(resident).to_have_url(f"{base}/r/requests/{created.id}/rate/")
     rate = resident.locator("#rate")
-    rate.get_by_label("★★★★★", exact=True).check()
+    rate.get_by_role("radio", name="非常满意", exact=True).check()
     rate.get_by_label("态度热情").check()
+    rate.get_by_text("写几句话（可不写）").click()
     rate.get_by_label("评语").fill("小张很耐心，谢谢！")
     rate.get_by_role("button", name="提交评价").click()
-    expect(resident.locator(".messages")).to_contain_text("感谢您的评价！")
-    assert _status(resident) == "已关闭"
+    expect(resident).to_have_url(f"{base}/r/requests/{created.id}/")
+    expect(resident.locator(".messages")).to_contain_text("已评价，感谢您的反馈！")
+    assert _status(resident) == "已评价，感谢您的反馈"
     assert _timeline(resident) == ["已提交", "待派单", "已派单", "已接单", "服务中", "已完成", "已评价", "已关闭"]
-    expect(resident.locator("main")).to_contain_text("5 / 5")
+    expect(resident.locator(".my-rating")).to_contain_text("非常满意 · 态度热情")
     expect(resident.locator("main")).to_contain_text("小张很耐心，谢谢！")
-    expect(resident.locator("#rate")).to_have_count(0)
+    expect(resident.get_by_role("link", name="去评价")).to_have_count(0)
     assert_fits_the_screen(resident)
     shot(resident, "09-resident-rated")
 
@@ -215,7 +220,7 @@ def test_the_whole_loop_through_the_pages(live_server, transactional_db, browser
 
     resident.goto(f"{base}/r/requests/")
     expect(resident.locator("main li.card")).to_have_count(1)
-    expect(resident.locator("main li.card .status")).to_have_text("已关闭")
+    expect(resident.locator("main li.card .status")).to_have_text("已评价，感谢您的反馈")
     staff.goto(f"{base}/s/queue/?tab=done")
     expect(staff.get_by_role("row", name=re.compile(TITLE)).locator(".status")).to_have_text("已关闭")
 
@@ -270,13 +275,15 @@ def test_elder_mode_makes_text_and_buttons_large(live_server, transactional_db, 
     expect(page.locator("body")).to_have_class("elder")
     heights = _primary_button_heights(page)
     assert len(heights) == 1 and heights[0] >= 60
-    assert page.get_by_role("button", name="标准版").bounding_box()["height"] >= 60  # type: ignore[index]
+    switch = page.get_by_role("button", name="长辈版")
+    expect(switch).to_have_attribute("aria-pressed", "true")
+    assert switch.bounding_box()["height"] >= 60  # type: ignore[index]
     assert_fits_the_screen(page)
     shot(page, "11-elder-my-requests")
 
-    # The rating form: every star and tag row is a 60 px target; the controls keep their shape.
+    # The rating form: every score and tag row is a 60 px target; the controls keep their shape.
     request = _completed_request(cast, org)
-    page.goto(f"{base}/r/requests/{request.id}/")
+    page.goto(f"{base}/r/requests/{request.id}/rate/")
     rows = page.locator("#rate fieldset label")
     expect(rows).to_have_count(11)  # five scores, six tags
     for box in (rows.nth(i).bounding_box() for i in range(11)):
@@ -285,12 +292,12 @@ def test_elder_mode_makes_text_and_buttons_large(live_server, transactional_db, 
         assert box is not None and 20 <= box["width"] <= 40 and 20 <= box["height"] <= 40
     assert_fits_the_screen(page)
     shot(page, "12-elder-rating-form")
-    page.get_by_label("★★★★", exact=True).check()
+    page.get_by_role("radio", name="满意", exact=True).check()
     page.get_by_role("button", name="提交评价").click()
-    expect(page.locator(".messages")).to_contain_text("感谢您的评价！")
+    expect(page.locator(".messages")).to_contain_text("已评价，感谢您的反馈！")
     assert Rating.objects.get(request=request).score == 4
 
-    page.get_by_role("button", name="标准版").click()
+    page.get_by_role("button", name="长辈版").click()
     expect(page.locator("body")).not_to_have_class("elder")
     assert _body_font_px(page) == 16
     assert page.errors == []  # type: ignore[attr-defined]

@@ -200,6 +200,6 @@ def staff_request_new(request: AuthenticatedHttpRequest) -> HttpResponse:
             field = {"out_of_area": "village", "out_of_field": "category"}.get(exc.code)
             form.add_error(field, str(exc.message))
         else:
-            messages.success(request, _("已代群众点单。"))
+            messages.success(request, _("已代群众点单并受理，工单已进入派单队列。"))
             return HttpResponseRedirect(reverse("workflow:staff_request_detail", args=[created.id]))
     return render(request, "workflow/staff/new.html", {"form": form})

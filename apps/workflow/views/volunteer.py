@@ -20,7 +20,6 @@ from apps.dispatch.selectors import (
     offer_expected_arrival,
     offer_of_volunteer,
     offers_of_volunteer,
-    open_offers_of_volunteer,
     volunteer_sees_contact,
 )
 from apps.volunteers.models import VolunteerProfile
@@ -30,6 +29,7 @@ from ..forms import (
     ReasonForm,
     RequiredReasonForm,
 )
+from ..selectors import offer_cards, open_offers_for_cards
 from .common import attempt, form_errors, volunteer_required
 
 # Offers and tasks per page: a busy volunteer's list stays a phone-sized page.
@@ -68,8 +68,8 @@ class DepartForm(forms.Form):
 @login_required
 def volunteer_offers(request: AuthenticatedHttpRequest) -> HttpResponse:
     volunteer_required(request)
-    page = Paginator(open_offers_of_volunteer(user=request.user), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "workflow/volunteer/offers.html", {"page": page})
+    page = Paginator(open_offers_for_cards(user=request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "workflow/volunteer/offers.html", {"page": page, "cards": offer_cards(page)})
 
 
 @login_required
