@@ -476,6 +476,20 @@ def test_reasons_written_in_english_sessions_read_in_each_readers_language(cast,
         (["zhangxiaoming@example.com"], "[涿州i志愿] 邀请已结束", f"服务邀请 #{r3}「{TITLE}」已结束：工作人员取消"),
     ]
 
+    # --- 5. the resident's own request in the auto-accept category is accepted by the category
+    # (entered by staff it was accepted by their entry, above).
+    own = resident.post(
+        "/api/v1/requests/",
+        request_payload(category=org["other_category"], village=org["village_a1"]),
+        format="json",
+    )
+    assert own.status_code == 201, own.content
+    assert _events(resident, own.json()["id"]) == [(Status.SUBMITTED, ""), (Status.QUEUED, "该类别自动受理")]
+    assert _events(resident, own.json()["id"], HTTP_ACCEPT_LANGUAGE="en") == [
+        (Status.SUBMITTED, ""),
+        (Status.QUEUED, "Accepted automatically for this category"),
+    ]
+
     # --- Every key of the loop's catalogue was written and read above (the matching queue's own
     # keys are written by its modes, in tests/matching and tests/dispatch/test_on_the_way*.py).
     seen = set(RequestEvent.objects.values_list("reason_code", flat=True))
