@@ -73,7 +73,8 @@ _ELDER_MEASURE = """([minFont, minLine, minTarget]) => {
     for (let e = el; e && e !== document.body && parts.length < 4; e = e.parentElement) {
       let part = e.tagName.toLowerCase();
       if (e.id) { parts.unshift(part + '#' + e.id); break; }
-      if (typeof e.className === 'string' && e.className.trim()) part += '.' + e.className.trim().split(/\\s+/).join('.');
+      const classes = typeof e.className === 'string' ? e.className.trim() : '';
+      if (classes) part += '.' + classes.split(/\\s+/).join('.');
       parts.unshift(part);
     }
     return parts.join(' > ');
@@ -90,7 +91,8 @@ _ELDER_MEASURE = """([minFont, minLine, minTarget]) => {
   while (walker.nextNode()) {
     const text = walker.currentNode;
     const el = text.parentElement;
-    if (!text.textContent.trim() || !el || ['SCRIPT', 'STYLE', 'OPTION', 'OPTGROUP'].includes(el.tagName) || !shown(el)) continue;
+    if (!text.textContent.trim() || !el || !shown(el)) continue;
+    if (['SCRIPT', 'STYLE', 'OPTION', 'OPTGROUP'].includes(el.tagName)) continue;
     const cs = getComputedStyle(el);
     const size = parseFloat(cs.fontSize);
     if (size < minFont) found.push(`font ${size}px: ${name(el)} «${text.textContent.trim().slice(0, 20)}»`);
@@ -99,10 +101,14 @@ _ELDER_MEASURE = """([minFont, minLine, minTarget]) => {
   }
   for (const el of document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea, summary')) {
     let box = el;
-    if (['radio', 'checkbox'].includes(el.type)) box = el.closest('label') || (el.id && document.querySelector(`label[for="${el.id}"]`)) || el;
+    if (['radio', 'checkbox'].includes(el.type)) {
+      box = el.closest('label') || (el.id && document.querySelector(`label[for="${el.id}"]`)) || el;
+    }
     if (!shown(box)) continue;
     const r = box.getBoundingClientRect();
-    if (r.width < minTarget - 0.5 || r.height < minTarget - 0.5) found.push(`target ${Math.round(r.width)}×${Math.round(r.height)}: ${name(el)}`);
+    if (r.width < minTarget - 0.5 || r.height < minTarget - 0.5) {
+      found.push(`target ${Math.round(r.width)}×${Math.round(r.height)}: ${name(el)}`);
+    }
   }
   return found;
 }"""

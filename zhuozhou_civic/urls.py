@@ -1,6 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+# The admin speaks as the platform, in the administrator's language (Django's own "Django 管理" otherwise).
+admin.site.site_header = _("涿州i志愿 管理后台")
+admin.site.site_title = _("涿州i志愿 管理后台")
+admin.site.index_title = _("管理首页")
 
 urlpatterns = [
     path("admin/", admin.site.urls),

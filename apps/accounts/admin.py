@@ -4,6 +4,8 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import BaseUserCreationForm
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.admin import AccessibleAdminMixin
+
 from .forms import AdminLoginForm
 from .models import User
 from .phones import phone_digest, validate_mobile
@@ -37,7 +39,7 @@ admin.site.login_form = AdminLoginForm
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(AccessibleAdminMixin, BaseUserAdmin):
     add_form = UserCreationForm
     ordering = ["-date_joined"]
     list_display = ["id", "name", "masked_phone", "staff_node", "is_active", "is_staff", "date_joined"]

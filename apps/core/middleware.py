@@ -25,11 +25,11 @@ class ElderModeMiddleware:
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             return response
-        if not signed_in and cookie in ("0", "1") and user.elder_mode != (cookie == "1"):  # type: ignore[union-attr]
+        if not signed_in and cookie in ("0", "1") and user.elder_mode != (cookie == "1"):
             # Logged in by this request: the choice made on this phone before log-in carries over.
-            user.elder_mode = cookie == "1"  # type: ignore[union-attr]
-            user.save(update_fields=["elder_mode"])  # type: ignore[union-attr]
-        wanted = "1" if user.elder_mode else "0"  # type: ignore[union-attr]
+            user.elder_mode = cookie == "1"
+            user.save(update_fields=["elder_mode"])
+        wanted = "1" if user.elder_mode else "0"
         if cookie != wanted and ELDER_MODE_COOKIE not in response.cookies:
             remember_elder_mode(response, enabled=wanted == "1")
         return response

@@ -32,7 +32,7 @@ def toggle_elder_mode(request: HttpRequest) -> HttpResponse:
     enabled = not getattr(request, "elder_mode", False)
     user = request.user
     if user.is_authenticated:
-        user.elder_mode = enabled  # type: ignore[union-attr]
-        user.save(update_fields=["elder_mode"])  # type: ignore[union-attr]
+        user.elder_mode = enabled
+        user.save(update_fields=["elder_mode"])
     remember_elder_mode(response, enabled=enabled)
     return response

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from apps.core.admin import StatusEventInline
+from apps.core.admin import AccessibleAdminMixin, StatusEventInline
 
 from .models import Offer, OfferEvent
 
@@ -10,7 +10,7 @@ class OfferEventInline(StatusEventInline):
 
 
 @admin.register(Offer)
-class OfferAdmin(admin.ModelAdmin):
+class OfferAdmin(AccessibleAdminMixin, admin.ModelAdmin):
     list_display = ["id", "request", "volunteer", "status", "expires_at", "hours"]
     list_filter = ["status"]
     raw_id_fields = ["request", "volunteer", "offered_by"]

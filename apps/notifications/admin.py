@@ -1,12 +1,14 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.admin import AccessibleAdminMixin
+
 from .messages import render
 from .models import Notification
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(AccessibleAdminMixin, admin.ModelAdmin):
     list_display = ["id", "recipient", "kind", "shown_body", "request_id", "email_status", "created_at", "read_at"]
     list_filter = ["kind", "email_status"]
     raw_id_fields = ["recipient"]

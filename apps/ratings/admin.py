@@ -1,16 +1,18 @@
 from django.contrib import admin
 
+from apps.core.admin import AccessibleAdminMixin
+
 from .models import FollowUp, FollowUpCall, Rating
 
 
 @admin.register(Rating)
-class RatingAdmin(admin.ModelAdmin):
+class RatingAdmin(AccessibleAdminMixin, admin.ModelAdmin):
     list_display = ["request", "score", "on_behalf", "created_at"]
     list_filter = ["score", "on_behalf"]
     raw_id_fields = ["request", "rated_by"]
 
 
-class FollowUpCallInline(admin.TabularInline):
+class FollowUpCallInline(AccessibleAdminMixin, admin.TabularInline):
     model = FollowUpCall
     extra = 0
     raw_id_fields = ["called_by"]
@@ -18,7 +20,7 @@ class FollowUpCallInline(admin.TabularInline):
 
 
 @admin.register(FollowUp)
-class FollowUpAdmin(admin.ModelAdmin):
+class FollowUpAdmin(AccessibleAdminMixin, admin.ModelAdmin):
     list_display = ["request", "reason", "status", "station", "due_at", "escalated_at", "closed_at", "outcome"]
     list_filter = ["status", "reason", "outcome"]
     raw_id_fields = ["request", "station", "closed_by"]

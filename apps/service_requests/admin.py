@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from apps.core.admin import StatusEventInline
+from apps.core.admin import AccessibleAdminMixin, StatusEventInline
 
 from .models import RequestEvent, ServiceRequest
 
@@ -11,7 +11,7 @@ class RequestEventInline(StatusEventInline):
 
 
 @admin.register(ServiceRequest)
-class ServiceRequestAdmin(admin.ModelAdmin):
+class ServiceRequestAdmin(AccessibleAdminMixin, admin.ModelAdmin):
     list_display = ["id", "title", "category", "township", "status", "urgency", "created_at"]
     list_filter = ["status", "urgency", "channel", "category", "township"]
     search_fields = ["title"]

@@ -4,12 +4,14 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.admin import AccessibleAdminMixin
+
 from .identity import mask_id
 from .matchable import matchable_refresh
 from .models import IdReveal, VolunteerEvent, VolunteerProfile
 
 
-class VolunteerEventInline(admin.TabularInline):
+class VolunteerEventInline(AccessibleAdminMixin, admin.TabularInline):
     model = VolunteerEvent
     extra = 0
     can_delete = False
@@ -21,7 +23,7 @@ class VolunteerEventInline(admin.TabularInline):
 
 
 @admin.register(VolunteerProfile)
-class VolunteerProfileAdmin(admin.ModelAdmin):
+class VolunteerProfileAdmin(AccessibleAdminMixin, admin.ModelAdmin):
     list_display = ["volunteer_number", "user", "status", "home_township", "home_village", "is_verified", "is_active"]
     list_filter = ["status", "is_verified", "is_active", "home_township"]
     search_fields = ["volunteer_number"]
@@ -47,7 +49,7 @@ class VolunteerProfileAdmin(admin.ModelAdmin):
 
 
 @admin.register(IdReveal)
-class IdRevealAdmin(admin.ModelAdmin):
+class IdRevealAdmin(AccessibleAdminMixin, admin.ModelAdmin):
     """The audit of ID reveals: read only."""
 
     list_display = ["at", "staff", "volunteer", "reason"]

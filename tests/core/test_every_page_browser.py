@@ -65,8 +65,9 @@ def demo(live_server) -> dict[str, int]:
     first = ServiceRequest.objects.filter(requester=resident).order_by("id").first()
     assert first is not None
     requests = {"open": first.id}
-    for name in ("offered", "on_the_way", "completed"):
-        request = _request_like(first, {"offered": "帮忙搬冬储白菜", "on_the_way": "陪老人去卫生院", "completed": "帮忙换灯泡"}[name])
+    titles = {"offered": "帮忙搬冬储白菜", "on_the_way": "陪老人去卫生院", "completed": "帮忙换灯泡"}
+    for name, title in titles.items():
+        request = _request_like(first, title)
         if request.status == "submitted":
             request_services.request_review(request=request, actor=staff, accept=True)
         (offer,) = dispatch_services.dispatch_directed(request=request, actor=staff, volunteers=[volunteer])
@@ -77,7 +78,8 @@ def demo(live_server) -> dict[str, int]:
             dispatch_services.offer_check_in(offer=offer, volunteer=volunteer)
             dispatch_services.offer_complete(offer=offer, volunteer=volunteer, report="已换好")
         requests[name] = request.id
-    requests["team"] = Team.objects.filter(memberships__volunteer=volunteer).order_by("id").values_list("id", flat=True)[0]
+    teams = Team.objects.filter(memberships__volunteer=volunteer).order_by("id")
+    requests["team"] = teams.values_list("id", flat=True)[0]
     requests["volunteer"] = volunteer.id
     follow_up = FollowUp.objects.order_by("id").first()
     requests["follow_up"] = follow_up.id if follow_up else 0

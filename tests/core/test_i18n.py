@@ -59,7 +59,7 @@ def test_login_page_in_english_from_accept_language(client, english):
     assert "<h1>Log in</h1>" in html
     assert "Mobile number" in html
     assert "Zhuozhou iVolunteer" in html
-    assert "Elder-friendly mode" in html
+    assert "Large text" in html
     assert "登录" not in html and "手机号" not in html
 
 

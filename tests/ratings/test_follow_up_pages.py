@@ -1,5 +1,6 @@
 """The staff pages of 回访 over the cast: exact statuses, nothing leaked, nothing changed by a refusal."""
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -137,7 +138,12 @@ def test_the_case_page_shows_the_rating_the_calls_and_an_accessible_form(world):
     assert "<fieldset><legend>是否联系上群众</legend>" in content
     assert '<label for="id_notes">回访记录</label>' in content
     assert '<label for="id_outcome">回访结果（办结时必选）</label>' in content
-    assert '<label for="id_close">办结</label>' in content
+    # A lone checkbox sits inside its label: the whole row is the target.
+    label = re.search(r"<label class=\"check\" for=\"id_close\">.*?</label>", content)
+    assert label is not None and label.group(0) == (
+        '<label class="check" for="id_close">'
+        '<input type="checkbox" name="close" aria-describedby="id_close_helptext" id="id_close">办结</label>'
+    ), label
 
 
 def test_a_complaint_shows_its_tags_in_words(world):

@@ -322,7 +322,6 @@ def test_the_sub_centre_is_never_offered_volunteers_of_another_field(client, wor
 @pytest.mark.parametrize(
     "url",
     [
-        "/r/requests/{id}/rate/",
         "/r/requests/{id}/cancel/",
         "/v/offers/{offer}/accept/",
         "/s/requests/{id}/review/",
@@ -436,7 +435,7 @@ ACTIONS = [
         lambda w: {"score": "5", "tags": ["friendly"], "comment": "谢谢"},
         frozenset({"resident"}),
         lambda w: f"/r/requests/{w.request.id}/",
-        "感谢您的评价！",
+        "已评价，感谢您的反馈！",
         _rated(5, on_behalf=False),
     ),
     Action(
