@@ -14,6 +14,7 @@ from django.views import View
 from django.views.decorators.http import require_safe
 
 from apps.core.errors import DomainError
+from apps.organisation.selectors import centre_hotline
 
 from .forms import CodeLoginForm, LockoutAuthenticationForm, PasswordResetForm, PhoneLoginForm, RegisterForm
 from .models import CodePurpose, User
@@ -29,6 +30,10 @@ class LoginView(auth_views.LoginView):
 
     authentication_form = PhoneLoginForm
     template_name = "accounts/login.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        # For whoever cannot manage the phone: the centre's 服务热线, one tap away.
+        return {**super().get_context_data(**kwargs), "hotline": centre_hotline()}
 
     def form_invalid(self, form: LockoutAuthenticationForm) -> HttpResponse:  # type: ignore[override]
         response = super().form_invalid(form)

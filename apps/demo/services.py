@@ -27,6 +27,10 @@ from apps.volunteers.models import ALL_WEEK, IdType, VolunteerProfile
 from apps.volunteers.services import ApplicationInput, application_reject, application_submit, volunteer_register
 
 DEMO_PASSWORD = "zhuozhou2026"  # noqa: S105 — printed to the developer on purpose
+# Made-up 服务热线 (well-formed, not anyone's line): the centre's, and 桃园街道's office's, so that
+# the demo shows both a station answering on its office's line (太平庄村) and on the centre's (码头镇).
+DEMO_CENTRE_HOTLINE = "0312-3862345"
+DEMO_TAOYUAN_HOTLINE = "0312-3861234"
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,9 @@ def seed_demo() -> list[DemoAccount]:
         taiping_station = OrgNode.objects.get(kind=OrgNode.Kind.VILLAGE_STATION, place=taiping)
         centre_office = OrgNode.objects.get(kind=OrgNode.Kind.CENTRE_OFFICE)
         health_sub_centre = OrgNode.objects.get(kind=OrgNode.Kind.SUB_CENTRE, name="健康推进分中心")
+        # Only where no one has set a hotline yet: the demo never overwrites an operator's number.
+        OrgNode.objects.filter(id=centre.id, hotline="").update(hotline=DEMO_CENTRE_HOTLINE)
+        OrgNode.objects.filter(id=taoyuan_office.id, hotline="").update(hotline=DEMO_TAOYUAN_HOTLINE)
 
         accounts = [
             DemoAccount("管理员 admin", "13300000001", "管理员", "Django admin /admin/"),

@@ -3,6 +3,8 @@ from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from treebeard.mp_tree import MP_Node
 
+from .hotlines import validate_hotline
+
 
 # treebeard ships no type hints, so the django-stubs plugin cannot resolve OrgNode's manager
 # (MP_NodeManager) and with it the reverse manager ``Place.org_nodes``.
@@ -52,6 +54,15 @@ class OrgNode(MP_Node):
     kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
     place = models.ForeignKey(
         Place, on_delete=models.PROTECT, null=True, blank=True, related_name="org_nodes", verbose_name=_("所在地区")
+    )
+    # Blank: the node answers on its parent's line (a village station on its township office's,
+    # that on the centre's); see ``selectors.hotline_for``.
+    hotline = models.CharField(
+        _("服务热线"),
+        max_length=20,
+        blank=True,
+        validators=[validate_hotline],
+        help_text=_("群众有疑问时拨打的电话：手机号，或带区号的固定电话。不填则使用上级阵地的热线。"),
     )
 
     node_order_by = ["name"]

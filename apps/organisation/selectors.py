@@ -21,6 +21,34 @@ def org_ancestors_and_self(*, node: OrgNode) -> QuerySet[OrgNode]:
     return ancestors
 
 
+def hotline_for(node: OrgNode) -> str:
+    """The number residents of ``node`` call: its own hotline, else its nearest ancestor's that
+    has one (a village station without one answers on its township office's line, that on the
+    centre's). Empty when no node up to the root has one. No query when the node has its own."""
+    if node.hotline:
+        return node.hotline
+    nearest: str | None = (
+        org_ancestors_and_self(node=node)
+        .exclude(hotline="")
+        .order_by("-depth")
+        .values_list("hotline", flat=True)
+        .first()
+    )
+    return nearest or ""
+
+
+def centre_hotline() -> str:
+    """The centre's hotline (the root of the tree), for pages before log-in; empty if none is set."""
+    number: str | None = (
+        OrgNode.objects.filter(depth=1, kind=OrgNode.Kind.CENTRE)
+        .exclude(hotline="")
+        .order_by("path")
+        .values_list("hotline", flat=True)
+        .first()
+    )
+    return number or ""
+
+
 def station_for_village(*, village: Place) -> OrgNode:
     """The station that owns a village; the township office when the village has no station."""
     node: OrgNode | None = (

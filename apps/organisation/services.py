@@ -8,6 +8,7 @@ from pathlib import Path
 
 from django.db import transaction
 
+from .hotlines import normalize_hotline
 from .models import OrgNode, Place, ServiceCategory
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -70,12 +71,20 @@ def _place(*, code: str, name: str, kind: str, parent: Place | None) -> tuple[Pl
 
 
 def load_reference_data(
-    *, csv_path: Path = DIVISIONS_CSV, villages_path: Path = VILLAGES_CSV, categories_path: Path = CATEGORIES_JSON
+    *,
+    csv_path: Path = DIVISIONS_CSV,
+    villages_path: Path = VILLAGES_CSV,
+    categories_path: Path = CATEGORIES_JSON,
+    centre_hotline: str = "",
 ) -> LoadResult:
     """Create or update places, the organisation tree and categories. Idempotent.
 
     Townships come from ``csv_path``; villages and communities, one station each, from
-    ``villages_path``. Coordinates: see :func:`_coordinates`."""
+    ``villages_path``. Coordinates: see :func:`_coordinates`. ``centre_hotline`` (the bundled
+    data knows no real number) becomes the centre's 服务热线 when it has none yet: a number an
+    operator entered in the admin stays. Raises ``ValidationError`` for a malformed number,
+    before anything is written."""
+    hotline = normalize_hotline(centre_hotline)
     with csv_path.open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     with villages_path.open(encoding="utf-8") as fh:
@@ -89,6 +98,9 @@ def load_reference_data(
         root = OrgNode.objects.get_root_nodes().filter(kind=OrgNode.Kind.CENTRE).first()
         if root is None:
             root = OrgNode.objects.add_root(dict(name=CENTRE_NAME, kind=OrgNode.Kind.CENTRE, place=city))
+        if hotline and not root.hotline:
+            root.hotline = hotline
+            root.save(update_fields=["hotline"])
         _child(root, name=CENTRE_OFFICE_NAME, kind=OrgNode.Kind.CENTRE_OFFICE)
         sub_centres = {name: _child(root, name=name, kind=OrgNode.Kind.SUB_CENTRE) for name in SUB_CENTRE_NAMES}
 

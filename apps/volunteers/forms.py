@@ -221,7 +221,16 @@ class ApplicationForm(ServiceFieldsForm):
 
 
 class ProfileForm(ServiceFieldsForm):
-    """The volunteer's own page: what they offer, not who they are."""
+    """The volunteer's own page: what they offer, not who they are; and whether the residents
+    they serve may call them directly."""
+
+    # What it means is said right under the form (templates/volunteers/profile.html), in the
+    # paragraph the box names as its description.
+    share_phone_with_residents = forms.BooleanField(
+        label=_("同意向我服务的群众显示我的手机号"),
+        required=False,
+        widget=forms.CheckboxInput(attrs={"aria-describedby": "share-phone-explained"}),
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -244,6 +253,7 @@ class ProfileForm(ServiceFieldsForm):
             "emergency_contact_name": profile.emergency_contact_name,
             "emergency_contact_phone": profile.emergency_contact_phone or "",
             "public_name_consent": profile.public_name_consent,
+            "share_phone_with_residents": profile.share_phone_with_residents,
         }
 
 

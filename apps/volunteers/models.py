@@ -120,6 +120,9 @@ class VolunteerProfile(models.Model):
     guardian_phone = EncryptedCharField(_("监护人电话"), max_length=20, null=True, blank=True)
     guardian_consent_at = models.DateTimeField(_("监护人同意时间"), null=True, blank=True)
     public_name_consent = models.BooleanField(_("同意公开姓名（光荣榜）"), default=False)
+    # The volunteer's own consent (PIPL Art. 13, 志愿服务条例 Art. 20) to let the residents whose
+    # requests they hold see and call their phone; without it residents call the station's hotline.
+    share_phone_with_residents = models.BooleanField(_("向服务对象显示我的手机号"), default=False)
     # Separate consent to the processing of the ID number and other sensitive data (PIPL Arts 14, 29).
     privacy_consented_at = models.DateTimeField(_("同意处理个人信息时间"), null=True, blank=True)
     rejection_reason = models.CharField(_("未通过原因"), max_length=200, blank=True)

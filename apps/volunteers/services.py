@@ -142,6 +142,8 @@ class ProfileInput:
     emergency_contact_name: str = ""
     emergency_contact_phone: str = ""
     public_name_consent: bool = False
+    # None: left as it is (the API does not take it yet); the profile page always sends it.
+    share_phone_with_residents: bool | None = None
 
     @classmethod
     def from_values(cls, values: Mapping[str, Any]) -> "ProfileInput":
@@ -520,6 +522,8 @@ def volunteer_update(*, profile: VolunteerProfile, actor: User, data: ProfileInp
     except ValidationError as exc:
         raise _as_domain_error(exc) from None
     values = {**_service_fields(data), "public_name_consent": data.public_name_consent}
+    if data.share_phone_with_residents is not None:
+        values["share_phone_with_residents"] = data.share_phone_with_residents
     with transaction.atomic():
         if not VolunteerProfile.objects.filter(id=profile.id, status=ApplicationStatus.APPROVED).update(**values):
             raise Conflict(_("注册通过审核后才能修改服务资料。"), code="not_approved")
@@ -596,6 +600,7 @@ def volunteer_leave(*, profile: VolunteerProfile, actor: User) -> VolunteerProfi
             guardian_phone=None,
             guardian_consent_at=None,
             public_name_consent=False,
+            share_phone_with_residents=False,
             is_active=False,
             left_at=now,
         )

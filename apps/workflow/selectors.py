@@ -3,16 +3,18 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from django.db.models import Exists, OuterRef, QuerySet
 
 from apps.accounts.models import User
 from apps.core.reasons import Reason
-from apps.dispatch.models import Offer, OfferStatus
+from apps.dispatch.models import HOLDS_PLACE, Offer, OfferStatus
 from apps.dispatch.selectors import assigned_volunteers, offer_expected_arrival, open_offers_of_volunteer
 from apps.matching.selectors import haversine_km
 from apps.organisation.models import Place
+from apps.organisation.selectors import hotline_for
 from apps.ratings.models import Rating
 from apps.ratings.selectors import rating_of
 from apps.service_requests.models import RequestEvent, ServiceRequest
@@ -60,6 +62,65 @@ def request_timeline(*, events: Iterable[RequestEvent], volunteers: Iterable[Off
     return sorted(steps, key=lambda step: step.created_at)
 
 
+@dataclass(frozen=True)
+class ReachVolunteer:
+    """A volunteer holding a place on the request (accepted, on the way, in service), as its
+    requester reaches them: the number to call is the volunteer's own if they consented
+    (``share_phone_with_residents``), else the station's hotline (``calls_volunteer`` says which).
+    A task done, withdrawn (the request cancelled) or given up holds no place: no number."""
+
+    offer: Offer
+    expected_at: datetime | None
+    call_number: str
+    calls_volunteer: bool
+
+
+class RequestReach:
+    """How the requester reaches the people serving a request: the hotline of the station that
+    owns it (its nearest ancestor's, see ``hotline_for``) and, per volunteer holding a place, whom
+    to call and when they come. Built from rows already read for the page; the hotline costs one
+    query, and only when a page reads it (the staff pages and the API's staff answers do not)."""
+
+    def __init__(self, *, request: ServiceRequest, volunteers: Iterable[Offer], for_requester: bool) -> None:
+        # A volunteer consents to show their phone to the residents they serve, not to staff:
+        # ``for_requester`` False (staff reading the request) always gives the hotline.
+        self._request = request
+        self._offers = [offer for offer in volunteers if offer.status in HOLDS_PLACE]
+        self._for_requester = for_requester
+
+    def for_viewer(self, *, user_id: int) -> "RequestReach":
+        """This reach as ``user_id`` may see it: the volunteers' own phones only for the requester."""
+        for_requester = user_id == self._request.requester_id
+        if for_requester == self._for_requester:
+            return self
+        return RequestReach(request=self._request, volunteers=self._offers, for_requester=for_requester)
+
+    @cached_property
+    def hotline(self) -> str:
+        return hotline_for(self._request.station)
+
+    @cached_property
+    def volunteers(self) -> list[ReachVolunteer]:
+        reach = []
+        for offer in self._offers:
+            shares = self._for_requester and offer.volunteer.share_phone_with_residents
+            own = offer.volunteer.user.phone if shares else ""
+            reach.append(
+                ReachVolunteer(
+                    offer=offer,
+                    expected_at=offer_expected_arrival(offer),
+                    call_number=own or self.hotline,
+                    calls_volunteer=bool(own),
+                )
+            )
+        return reach
+
+    @property
+    def hotline_apart(self) -> bool:
+        """Whether the hotline needs a line of its own: no volunteer's button calls it already."""
+        return bool(self.hotline) and all(volunteer.calls_volunteer for volunteer in self.volunteers)
+
+
 def request_detail_context(*, request: ServiceRequest) -> dict[str, Any]:
     """Events, assigned volunteers and rating of a request its viewer may see in full, and the
     timeline its pages show (the events with the volunteers' departures)."""
@@ -70,6 +131,9 @@ def request_detail_context(*, request: ServiceRequest) -> dict[str, Any]:
         "volunteers": volunteers,
         "timeline": request_timeline(events=events, volunteers=volunteers),
         "rating": rating_of(request=request),
+        # As the requester reaches the people serving it (templates/workflow/resident/_reach.html);
+        # the API narrows it to its caller with ``for_viewer``. Not for the staff pages to show.
+        "reach": RequestReach(request=request, volunteers=volunteers, for_requester=True),
     }
 
 

@@ -139,7 +139,7 @@ def test_notifications_render_in_the_readers_language(english):
     with translation.override("zh-hans"):
         title, body = render(Kind.RECEIVED, params, 12)
     assert title == "需求已收到"
-    assert body == "您的需求 #12「帮忙修理水龙头」已收到，我们会尽快审核。"
+    assert body == "您的需求#12「帮忙修理水龙头」已收到，我们会尽快审核。"
 
 
 def test_plural_forms(english):

@@ -447,7 +447,7 @@ def test_reasons_written_in_english_sessions_read_in_each_readers_language(cast,
                 assert reason not in html, (request_id, reason)
 
     # --- The withdrawn volunteer's inbox, in Chinese though the accept came from an English session.
-    thanks = f"服务邀请 #{r1}「{TITLE}」已结束：所需志愿者已满员，感谢您的关注。"
+    thanks = f"服务邀请#{r1}「{TITLE}」已结束：所需志愿者已满员，感谢您的关注。"
     client.force_login(cast.other_volunteer.user)
     inbox = client.get("/notifications/").content.decode()
     assert thanks in inbox
@@ -473,7 +473,7 @@ def test_reasons_written_in_english_sessions_read_in_each_readers_language(cast,
         assert notification_deliver_email(notification_id=closed_for_volunteer.id) is True
     assert [(m.to, m.subject, m.body) for m in mailoutbox] == [
         (["liufang@example.com"], "[涿州i志愿] 邀请已结束", thanks),
-        (["zhangxiaoming@example.com"], "[涿州i志愿] 邀请已结束", f"服务邀请 #{r3}「{TITLE}」已结束：工作人员取消"),
+        (["zhangxiaoming@example.com"], "[涿州i志愿] 邀请已结束", f"服务邀请#{r3}「{TITLE}」已结束：工作人员取消"),
     ]
 
     # --- 5. the resident's own request in the auto-accept category is accepted by the category

@@ -114,7 +114,7 @@ def test_depart_with_an_eta_puts_the_volunteer_on_the_way_and_tells_the_resident
     assert _request_events(request)[-1] == (Status.OFFERED, Status.ACCEPTED)
 
     expected = (
-        f"志愿者 {_who(cast)} 已出发前往 #{request.id}「{request.title}」，"
+        f"志愿者{_who(cast)}已出发前往#{request.id}「{request.title}」，"
         f"预计15分钟后到达（约{_clock(stored.departed_at + timedelta(minutes=15))}）。"
     )
     recipients = {cast.resident.id, *staff_ids_for(request)}
@@ -135,7 +135,7 @@ def test_depart_without_an_eta_says_only_that_the_volunteer_set_off(cast, org):
     assert (stored.status, stored.eta_minutes, offer_expected_arrival(stored)) == (OS.ON_THE_WAY, None, None)
     assert stored.departed_at is not None
     assert _offer_events(offer)[-1] == (OS.ACCEPTED, OS.ON_THE_WAY, cast.volunteer.user_id, "志愿者已出发")
-    assert set(_bodies("on_the_way").values()) == {f"志愿者 {_who(cast)} 已出发前往 #{request.id}「{request.title}」。"}
+    assert set(_bodies("on_the_way").values()) == {f"志愿者{_who(cast)}已出发前往#{request.id}「{request.title}」。"}
 
 
 @pytest.mark.parametrize("again", [15, None])
@@ -176,7 +176,7 @@ def test_a_new_eta_on_the_way_revises_the_expected_arrival_with_a_small_event_an
     assert set(bodies) == {cast.resident.id, *staff_ids_for(request)}
     (body,) = set(bodies.values())
     assert body in {
-        f"志愿者 {_who(cast)} 已出发前往 #{request.id}「{request.title}」，预计20分钟后到达（约{_clock(moment)}）。"
+        f"志愿者{_who(cast)}已出发前往#{request.id}「{request.title}」，预计20分钟后到达（约{_clock(moment)}）。"
         for moment in (before + timedelta(minutes=20), after + timedelta(minutes=20))
     }
 
@@ -313,7 +313,7 @@ def test_release_while_on_the_way_frees_the_place_and_tells_staff(cast, org):
     assert (stored_request.status, stored_request.volunteers_accepted) == (Status.QUEUED, 0)
     assert _request_events(request)[-1] == (Status.ACCEPTED, Status.QUEUED)
     assert set(_bodies("volunteer_released").values()) == {
-        f"志愿者 {cast.volunteer.volunteer_number} 无法前往 #{request.id}「{request.title}」：路上车坏了"
+        f"志愿者{cast.volunteer.volunteer_number}无法前往#{request.id}「{request.title}」：路上车坏了"
     }
     # The place is free again: another volunteer can be offered it and take it.
     (again,) = dispatch_directed(request=stored_request, actor=cast.staff_a, volunteers=[cast.other_volunteer])
@@ -345,7 +345,7 @@ def test_cancel_while_on_the_way_withdraws_the_task_and_tells_the_volunteer(cast
     stored_request = ServiceRequest.objects.get(id=request.id)
     assert (stored_request.status, stored_request.volunteers_accepted) == (Status.CANCELLED, 0)
     assert _bodies("offer_closed") == {
-        cast.volunteer.user_id: f"服务邀请 #{request.id}「{request.title}」已结束：家人已经修好了"
+        cast.volunteer.user_id: f"服务邀请#{request.id}「{request.title}」已结束：家人已经修好了"
     }
 
     # Departing, arriving or releasing afterwards: refused, the request was cancelled.

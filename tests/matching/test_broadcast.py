@@ -117,7 +117,7 @@ def test_opening_marks_it_once_writes_the_event_and_tells_the_eligible(db, cast,
     with translation.override("zh-hans"):
         assert render(Kind.OPEN_TASK, told[0].params, request.id) == (
             "新的抢单任务",
-            f"附近有一项服务需求 #{request.id}「{TITLE}」等待志愿者承接，先到先得。",
+            f"附近有一项服务需求#{request.id}「{TITLE}」等待志愿者承接，先到先得。",
         )
     opened_at = MatchState.objects.get(request=request).broadcast_at
 

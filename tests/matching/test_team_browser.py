@@ -56,9 +56,7 @@ def test_a_leader_assigns_members_on_a_phone_and_another_after_a_decline(
     offer_decline(offer=offers[second.id], volunteer=second, reason="")
     matching_advance(request_id=request.id)
     phone.goto(f"{base}/notifications/")
-    expect(phone.locator("main")).to_contain_text(
-        f"队员 {_label(second)} 无法承接 #{request.id}「{TITLE}」，请另行安排。"
-    )
+    expect(phone.locator("main")).to_contain_text(f"队员{_label(second)}无法承接#{request.id}「{TITLE}」，请另行安排。")
     shot(phone, "t03-told")
 
     phone.goto(f"{base}/v/team-tasks/")

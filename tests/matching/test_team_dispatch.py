@@ -130,7 +130,7 @@ def test_leader_assigns_two_one_declines_the_leader_is_told_and_assigns_another(
     # The queue told the leader (and no one else) that the team has a request.
     [offered] = Notification.objects.filter(request_id=request.id, kind=Kind.TEAM_OFFERED)
     assert (offered.recipient_id, offered.link) == (teams.leader.user_id, "/v/team-tasks/")
-    assert body(offered) == f"工单 #{request.id}「{TITLE}」已派给「{TEAM}」，请队长安排队员。"
+    assert body(offered) == f"工单#{request.id}「{TITLE}」已派给「{TEAM}」，请队长安排队员。"
     last = RequestEvent.objects.filter(request=request).latest("id")
     assert (last.from_status, last.to_status, last.reason_code, last.reason_params, last.actor_id) == (
         "queued",
@@ -156,7 +156,7 @@ def test_leader_assigns_two_one_declines_the_leader_is_told_and_assigns_another(
     assigned = Notification.objects.filter(request_id=request.id, kind=Kind.TEAM_ASSIGNED).order_by("recipient_id")
     assert [n.recipient_id for n in assigned] == sorted([first.user_id, second.user_id])
     expires = assigned[0].params["expires"]
-    assert body(assigned[0]) == f"「{TEAM}」队长为您安排了任务 #{request.id}「{TITLE}」，请在 {expires} 前答复。"
+    assert body(assigned[0]) == f"「{TEAM}」队长为您安排了任务#{request.id}「{TITLE}」，请在{expires}前答复。"
     request.refresh_from_db()
     assert request.status == Status.OFFERED
     last = RequestEvent.objects.filter(request=request).latest("id")
@@ -170,7 +170,7 @@ def test_leader_assigns_two_one_declines_the_leader_is_told_and_assigns_another(
     matching_advance(request_id=request.id)
     [declined] = Notification.objects.filter(request_id=request.id, kind=Kind.TEAM_MEMBER_DECLINED)
     assert (declined.recipient_id, declined.link) == (teams.leader.user_id, "/v/team-tasks/")
-    assert body(declined) == f"队员 {label(second)} 无法承接 #{request.id}「{TITLE}」，请另行安排。"
+    assert body(declined) == f"队员{label(second)}无法承接#{request.id}「{TITLE}」，请另行安排。"
     # Told once, however often the step runs.
     matching_advance(request_id=request.id)
     assert Notification.objects.filter(request_id=request.id, kind=Kind.TEAM_MEMBER_DECLINED).count() == 1
@@ -208,7 +208,7 @@ def test_a_lapsed_or_released_assignment_is_reported_too(db, cast, org, teams):
 
     told = Notification.objects.filter(request_id=request.id, kind=Kind.TEAM_MEMBER_DECLINED).order_by("id")
     assert sorted(body(n) for n in told) == sorted(
-        f"队员 {label(v)} 无法承接 #{request.id}「{TITLE}」，请另行安排。" for v in (first, second)
+        f"队员{label(v)}无法承接#{request.id}「{TITLE}」，请另行安排。" for v in (first, second)
     )
 
 
@@ -279,7 +279,7 @@ def test_the_leader_hands_it_back_to_staff_with_a_reason(db, cast, org, teams):
     )
     told = Notification.objects.filter(request_id=request.id, kind=Kind.NEEDS_PERSON)
     assert sorted(n.recipient_id for n in told) == sorted(staff_ids_for(request))
-    assert body(told[0]) == f"工单 #{request.id}「{TITLE}」需要人工派单：{TEAM}：本周队员都外出培训"
+    assert body(told[0]) == f"工单#{request.id}「{TITLE}」需要人工派单：{TEAM}：本周队员都外出培训"
     assert list(team_tasks_for(user=teams.leader.user)) == []
     before = counts(request)
     matching_advance(request_id=request.id)
@@ -566,5 +566,5 @@ def test_a_team_without_a_leader_hands_the_request_back_at_once(db, cast, org):
     ]
     told = Notification.objects.filter(request_id=request.id, kind=Kind.NEEDS_PERSON)
     assert sorted(n.recipient_id for n in told) == sorted(staff_ids_for(request))
-    assert body(told[0]) == f"工单 #{request.id}「{TITLE}」需要人工派单：服务队无法承接"
+    assert body(told[0]) == f"工单#{request.id}「{TITLE}」需要人工派单：服务队无法承接"
     assert Notification.objects.filter(request_id=request.id, kind=Kind.TEAM_OFFERED).count() == 0

@@ -138,7 +138,7 @@ def test_deliver_email_sends_exactly_one_mail_even_when_called_twice(with_email,
     mail = mailoutbox[0]
     assert mail.to == ["wangxiulan@example.com"]
     assert mail.subject == "[涿州i志愿] 需求已收到"
-    assert mail.body == "您的需求 #42「帮忙修理漏水的水龙头」已收到，我们会尽快审核。"
+    assert mail.body == "您的需求#42「帮忙修理漏水的水龙头」已收到，我们会尽快审核。"
     stored = Notification.objects.get(id=row.id)
     assert (stored.email_status, stored.email_attempts) == (EmailStatus.SENT, 1)
     assert stored.email_sent_at is not None
@@ -247,12 +247,12 @@ FULL_PARAMS = {
 # Kinds about people joining the platform, not about a request: their parameters and one exact body.
 JOINING = {
     Kind.APPLICATION_SUBMITTED: (
-        {"applicant": "张*明", "place": "桃园街道 太平庄村"},
-        "张*明 提交了志愿者注册申请（桃园街道 太平庄村），等待实名核验。",
+        {"applicant": "张*明", "place": "桃园街道太平庄村"},
+        "张*明提交了志愿者注册申请（桃园街道太平庄村），等待实名核验。",
     ),
     Kind.APPLICATION_APPROVED: (
         {"number": "ZZV0000007"},
-        "您的志愿者注册已通过审核，志愿者编号 ZZV0000007。现在可以接收服务邀请了。",
+        "您的志愿者注册已通过审核，志愿者编号ZZV0000007。现在可以接收服务邀请了。",
     ),
     Kind.APPLICATION_REJECTED: (
         {"reason": "证件照片不清晰"},
@@ -260,7 +260,7 @@ JOINING = {
     ),
     Kind.TEAM_JOIN_REQUESTED: (
         {"volunteer": "张*明（ZZV0000001）", "team": "助老服务队"},
-        "张*明（ZZV0000001） 申请加入「助老服务队」。",
+        "张*明（ZZV0000001）申请加入「助老服务队」。",
     ),
     Kind.TEAM_JOIN_APPROVED: ({"team": "助老服务队"}, "您已加入「助老服务队」。"),
     Kind.TEAM_JOIN_REJECTED: (
@@ -270,7 +270,7 @@ JOINING = {
     Kind.TEAM_INVITED: ({"team": "助老服务队"}, "「助老服务队」邀请您加入。"),
     Kind.TEAM_INVITE_ANSWERED: (
         {"volunteer": "张*明", "answer": "接受了", "team": "助老服务队"},
-        "张*明 接受了「助老服务队」的邀请。",
+        "张*明接受了「助老服务队」的邀请。",
     ),
     Kind.TEAM_MEMBER_REMOVED: (
         {"team": "助老服务队", "reason": "长期未参加活动"},
@@ -278,9 +278,9 @@ JOINING = {
     ),
     Kind.ROSTER_IMPORTED: (
         {"file": "名册.xlsx", "imported": 970, "errors": 30},
-        "名册「名册.xlsx」导入完成：成功 970 行，错误 30 行。",
+        "名册「名册.xlsx」导入完成：成功970行，错误30行。",
     ),
-    Kind.SMS_DEVELOPMENT: ({"phone": "139****0001", "text": "验证码 123456"}, "发往 139****0001 的短信：验证码 123456"),
+    Kind.SMS_DEVELOPMENT: ({"phone": "139****0001", "text": "验证码 123456"}, "发往139****0001的短信：验证码 123456"),
 }
 
 
@@ -316,10 +316,10 @@ def test_every_kind_renders_in_both_languages_without_missing_values(language, k
 @pytest.mark.parametrize(
     ("kind", "body"),
     [
-        (Kind.REJECTED, "很抱歉，您的需求 #42「帮忙修理漏水的水龙头」未能受理：超出服务范围"),
-        (Kind.OFFERED, "有一项服务邀请 #42「帮忙修理漏水的水龙头」等您确认，请在 2025-05-01 10:00 前答复。"),
-        (Kind.ACCEPTED, "志愿者 张*明（ZZV0000001） 已接单 #42「帮忙修理漏水的水龙头」。"),
-        (Kind.CANCELLED, "工单 #42「帮忙修理漏水的水龙头」已取消：超出服务范围"),
+        (Kind.REJECTED, "很抱歉，您的需求#42「帮忙修理漏水的水龙头」未能受理：超出服务范围"),
+        (Kind.OFFERED, "有一项服务邀请#42「帮忙修理漏水的水龙头」等您确认，请在2025-05-01 10:00前答复。"),
+        (Kind.ACCEPTED, "志愿者张*明（ZZV0000001）已接单#42「帮忙修理漏水的水龙头」。"),
+        (Kind.CANCELLED, "工单#42「帮忙修理漏水的水龙头」已取消：超出服务范围"),
     ],
 )
 def test_messages_in_chinese_carry_their_parameters(kind, body) -> None:

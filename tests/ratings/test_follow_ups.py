@@ -110,7 +110,7 @@ def test_a_low_rating_tells_the_staff_whose_area_holds_the_request_once_each(cas
     with translation.override("zh-hans"):
         assert render(notification.kind, notification.params, notification.request_id) == (
             "新的回访任务",
-            f"服务 #{completed.id}「{TITLE_A}」需要回访（评分较低），请在 2026-03-04 09:00 前联系群众。",
+            f"服务#{completed.id}「{TITLE_A}」需要回访（评分较低），请在2026-03-04 09:00前联系群众。",
         )
 
 
@@ -123,7 +123,7 @@ def test_a_four_star_rating_with_a_complaint_tag_opens_a_complaint_case(cast, co
     assert notification is not None
     with translation.override("zh-hans"):
         _title, body = render(notification.kind, notification.params, notification.request_id)
-    assert body == f"服务 #{completed.id}「{TITLE_A}」需要回访（投诉标签），请在 2026-03-04 09:00 前联系群众。"
+    assert body == f"服务#{completed.id}「{TITLE_A}」需要回访（投诉标签），请在2026-03-04 09:00前联系群众。"
 
 
 def test_a_low_score_with_a_complaint_tag_is_one_low_rating_case(cast, completed):
@@ -199,7 +199,7 @@ def _english_catalogue(tmp_path, settings) -> None:
     catalog = Catalog(locale="en")
     catalog.add("回访结果", "Follow-up result")
     catalog.add(
-        "您对服务 %(ref)s「%(title)s」的反馈已回访办结：%(outcome)s。感谢您的监督。",
+        "您对服务%(ref)s「%(title)s」的反馈已回访办结：%(outcome)s。感谢您的监督。",
         "We followed up your feedback on service %(ref)s “%(title)s”: %(outcome)s. Thank you for keeping watch.",
         flags=["python-format"],
     )
@@ -242,7 +242,7 @@ def test_closing_with_an_outcome_tells_the_resident_in_their_language(cast, case
     with translation.override("zh-hans"):
         assert render(notification.kind, notification.params, notification.request_id) == (
             "回访结果",
-            f"您对服务 #{case.request_id}「{TITLE_A}」的反馈已回访办结：已解释说明，群众认可。感谢您的监督。",
+            f"您对服务#{case.request_id}「{TITLE_A}」的反馈已回访办结：已解释说明，群众认可。感谢您的监督。",
         )
     _english_catalogue(tmp_path, settings)
     with translation.override("en"):
@@ -399,8 +399,8 @@ def test_an_overdue_case_escalates_once_and_the_centre_dispatcher_is_told_once(c
     with translation.override("zh-hans"):
         assert render(notification.kind, notification.params, notification.request_id) == (
             "回访超期上报",
-            f"服务 #{case.request_id}「{TITLE_A}」的回访（太平庄村新时代文明实践站）"
-            "超过 2026-03-04 09:00 仍未办结，已上报中心。",
+            f"服务#{case.request_id}「{TITLE_A}」的回访（太平庄村新时代文明实践站）"
+            "超过2026-03-04 09:00仍未办结，已上报中心。",
         )
 
 

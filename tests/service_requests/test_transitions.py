@@ -259,7 +259,7 @@ def test_review_reject_records_the_reason_the_resident_sees(cast, org):
     rejection = Notification.objects.get(recipient=cast.resident, kind="rejected")
     assert rejection.params == {"title": request.title, "reason": "超出志愿服务范围，请联系物业"}
     _title, body = render(rejection.kind, rejection.params, rejection.request_id)
-    assert body == f"很抱歉，您的需求 #{request.id}「{request.title}」未能受理：超出志愿服务范围，请联系物业"
+    assert body == f"很抱歉，您的需求#{request.id}「{request.title}」未能受理：超出志愿服务范围，请联系物业"
 
 
 def test_review_of_an_already_reviewed_request_is_a_conflict(cast, org):

@@ -81,7 +81,7 @@ def test_team_create_is_for_staff_of_the_nodes_area(cast, org):
 def test_apply_and_approve_write_events_and_tell_each_side(world):
     cast, team, app = world.cast, world.team, world.application
     assert app.status == MembershipStatus.PENDING
-    assert bodies(world.leader.user_id)[-1] == "张*明 申请加入「太平庄村志愿服务队」。"
+    assert bodies(world.leader.user_id)[-1] == "张*明申请加入「太平庄村志愿服务队」。"
     membership_approve(membership=app, actor=world.leader.user)
     app.refresh_from_db()
     assert (app.status, app.decided_by_id, app.joined_at is not None) == (
@@ -104,7 +104,7 @@ def test_apply_and_approve_write_events_and_tell_each_side(world):
 def test_applications_without_leaders_go_to_the_nodes_staff(cast, org):
     team = team_create(actor=cast.staff_a, node=org["office_a"], name="桃园街道志愿服务队", kind=TeamKind.STANDING)
     membership_apply(team=team, volunteer=cast.volunteer)
-    assert bodies(cast.staff_a.id) == ["张*明 申请加入「桃园街道志愿服务队」。"]
+    assert bodies(cast.staff_a.id) == ["张*明申请加入「桃园街道志愿服务队」。"]
     assert bodies(cast.station_staff_a1.id) == []
 
 
@@ -175,14 +175,14 @@ def test_invite_by_number_then_accept_or_decline(world, cast, org):
     invite_accept(membership=invitation, volunteer=other)
     invitation.refresh_from_db()
     assert invitation.status == MembershipStatus.ACTIVE
-    assert bodies(world.leader.user_id)[-1] == "周* 接受了「太平庄村志愿服务队」的邀请。"
+    assert bodies(world.leader.user_id)[-1] == "周*接受了「太平庄村志愿服务队」的邀请。"
     again = membership_invite(
         team=world.team, actor=cast.station_staff_a1, volunteer_number=cast.other_volunteer.volunteer_number
     )
     invite_decline(membership=again, volunteer=cast.other_volunteer)
     again.refresh_from_db()
     assert again.status == MembershipStatus.DECLINED
-    assert bodies(cast.station_staff_a1.id)[-1] == "刘* 婉拒了「太平庄村志愿服务队」的邀请。"
+    assert bodies(cast.station_staff_a1.id)[-1] == "刘*婉拒了「太平庄村志愿服务队」的邀请。"
 
 
 def test_invite_refuses_unknown_numbers_members_and_outsiders(world, cast, org):

@@ -81,6 +81,7 @@ REQUEST_DETAIL_KEYS = REQUEST_LIST_KEYS | {
     "events",
     "volunteers",
     "rating",
+    "reach",
 }
 OFFER_REQUEST_KEYS = {
     "id",

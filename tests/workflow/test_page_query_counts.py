@@ -89,18 +89,19 @@ def test_my_requests_page_runs_five_queries(client, cast, org, django_assert_num
 
 
 @pytest.mark.parametrize("rows", ROWS)
-def test_my_request_detail_page_runs_seven_queries(client, cast, org, django_assert_num_queries, rows):
+def test_my_request_detail_page_runs_eight_queries(client, cast, org, django_assert_num_queries, rows):
     request = _with_volunteers(cast, org, rows)
     client = _get(client, cast.resident, f"/r/requests/{request.id}/")
 
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         # 1. the session
         # 2. the user
         # 3. the request, among the user's own, joined to category, township, village and station
         # 4. its rating (none yet)
         # 5. its timeline, each event joined to its actor
         # 6. the offers holding a place, joined to volunteer and user (masked names)
-        # 7. the user's volunteer profile (none), for the menu
+        # 7. the hotline, up the tree from the station (which has none of its own here)
+        # 8. the user's volunteer profile (none), for the menu
         response = client.get(f"/r/requests/{request.id}/")
 
     html = response.content.decode()
