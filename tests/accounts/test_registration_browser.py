@@ -81,6 +81,8 @@ def test_a_new_person_registers_on_a_phone_with_the_code_from_the_development_ba
 
     expect(page).to_have_url(f"{live_server.url}/r/requests/")
     expect(page.locator(".messages")).to_contain_text("注册成功，欢迎使用涿州i志愿！")
+    # In 长辈版 the log-out button is in the one-row header's 菜单.
+    page.locator("details.menu > summary").click()
     expect(page.get_by_role("button", name="退出")).to_be_visible()
     _registered(org)
     assert errors == []

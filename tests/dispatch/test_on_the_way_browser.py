@@ -86,8 +86,8 @@ def test_the_volunteer_taps_出发_with_an_eta_and_the_resident_sees_it(
     resident_ctx, resident = new_page(browser, PHONE)
     _log_in(resident, base, cast.resident.phone)
     resident.goto(f"{base}/r/requests/{request.id}/")
-    volunteers = resident.locator("main section.card", has_text="服务志愿者")
-    expect(volunteers).to_contain_text(f"张*明（{cast.volunteer.volunteer_number}）· 已出发")
+    volunteers = resident.locator("main section.reach")
+    expect(volunteers).to_contain_text(f"张*明（{cast.volunteer.volunteer_number}） 已出发")
     last = resident.locator("ol.timeline li").last
     expect(last.locator("strong")).to_have_text("已出发")
     expect(last).to_contain_text("志愿者已出发，预计15分钟到达")

@@ -170,7 +170,7 @@ def test_a_new_person_registers_signs_up_is_refused_fixes_it_is_approved_and_acc
     # ---- 接单 on the phone
     phone.goto(f"{base}/v/offers/")
     card = phone.locator(f"#offer-{offer.id}")
-    expect(card).to_contain_text("桃园街道 太平庄村")
+    expect(card).to_contain_text("桃园街道 · 太平庄村")
     assert_fits_the_screen(phone)
     card.get_by_role("button", name="接单").click()
     expect(phone).to_have_url(f"{base}/v/tasks/")

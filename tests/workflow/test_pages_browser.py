@@ -173,7 +173,7 @@ def test_the_whole_loop_through_the_pages(live_server, transactional_db, browser
 
     # ---- 评单: the resident follows the timeline and rates
     resident.goto(f"{base}/r/requests/{created.id}/")
-    assert _status(resident) == "已完成"
+    assert _status(resident) == "已完成，待您评价"
     assert _timeline(resident) == ["已提交", "待派单", "已派单", "已接单", "服务中", "已完成"]
     expect(resident.locator("main")).to_contain_text(f"张*明（{volunteer.volunteer_number}）· 已完成 · 1.5 小时")
     assert_fits_the_screen(resident)
