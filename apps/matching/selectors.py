@@ -142,6 +142,35 @@ def _place_point(place: Place | None) -> tuple[float, float] | None:
     return float(place.latitude), float(place.longitude)
 
 
+# Two rough points closer than this are the same township's point, not a distance.
+SAME_POINT_KM = 0.05
+
+
+def home_distance_km(
+    *, home_village: Place | None, home_township: Place | None, request: ServiceRequest
+) -> float | None:
+    """How far the service is from a volunteer's home, as the volunteer's cards show it: the
+    home village's point, else the home township's; the request's map point, else its village's,
+    else its township's. None when a point is unknown, or when both are the same township's
+    rough point (the distance within a township is not known). Reads only the rows passed in."""
+    home = _place_point(home_village)
+    home_exact = home is not None
+    home = home or _place_point(home_township)
+    if request.latitude is not None and request.longitude is not None:
+        service: tuple[float, float] | None = (float(request.latitude), float(request.longitude))
+        service_exact = True
+    else:
+        service = _place_point(request.village)
+        service_exact = service is not None
+        service = service or _place_point(request.township)
+    if home is None or service is None:
+        return None
+    km = haversine_km(home, service)
+    if km < SAME_POINT_KM and not (home_exact and service_exact):
+        return None
+    return km
+
+
 def request_point(request: ServiceRequest) -> tuple[float, float] | None:
     """Where the service is: the request's own coordinates, else its village's, else its township's."""
     if request.latitude is not None and request.longitude is not None:

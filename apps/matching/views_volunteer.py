@@ -24,7 +24,7 @@ from apps.teams.selectors import is_team_leader
 from apps.volunteers.models import VolunteerProfile
 
 from .broadcast import broadcast_request, open_task_take, open_tasks_for
-from .selectors import haversine_km
+from .selectors import home_distance_km
 from .team_dispatch import (
     TEAM_TASKS_LIMIT,
     members_chosen,
@@ -70,41 +70,16 @@ def _id(pk: int) -> int:
 # --- 抢单 ---------------------------------------------------------------------------------------
 
 
-# Two rough points closer than this are the same township's point, not a distance.
-SAME_POINT_KM = 0.05
-
-
-def _point(place: Place | None) -> tuple[float, float] | None:
-    if place is None or place.latitude is None or place.longitude is None:
-        return None
-    return float(place.latitude), float(place.longitude)
-
-
 def _distances_from_home(
     volunteer: VolunteerProfile, tasks: list[ServiceRequest]
 ) -> list[tuple[ServiceRequest, float | None]]:
     """Each open task with its distance from the volunteer's home, measured as on the offer
-    cards (``apps.workflow.selectors.distance_from_home_km``): home village, else township;
-    the task's map point, else village, else township; none within one township's rough point.
-    One query for the home places, whatever the number of tasks."""
-    homes = {p.id: p for p in Place.objects.filter(id__in=[volunteer.home_village_id, volunteer.home_township_id])}
-    home = _point(homes.get(volunteer.home_village_id)) if volunteer.home_village_id else None
-    home_exact = home is not None
-    home = home or _point(homes.get(volunteer.home_township_id))
-    rows: list[tuple[ServiceRequest, float | None]] = []
-    for task in tasks:
-        if task.latitude is not None and task.longitude is not None:
-            service: tuple[float, float] | None = (float(task.latitude), float(task.longitude))
-            service_exact = True
-        else:
-            service = _point(task.village)
-            service_exact = service is not None
-            service = service or _point(task.township)
-        km = haversine_km(home, service) if home is not None and service is not None else None
-        if km is not None and km < SAME_POINT_KM and not (home_exact and service_exact):
-            km = None
-        rows.append((task, km))
-    return rows
+    cards (``home_distance_km``). One query for the home places, whatever the number of tasks."""
+    homes: dict[int | None, Place] = {
+        p.id: p for p in Place.objects.filter(id__in=[volunteer.home_village_id, volunteer.home_township_id])
+    }
+    village, township = homes.get(volunteer.home_village_id), homes.get(volunteer.home_township_id)
+    return [(task, home_distance_km(home_village=village, home_township=township, request=task)) for task in tasks]
 
 
 @login_required

@@ -12,8 +12,7 @@ from apps.accounts.models import User
 from apps.core.reasons import Reason
 from apps.dispatch.models import HOLDS_PLACE, Offer, OfferStatus
 from apps.dispatch.selectors import assigned_volunteers, offer_expected_arrival, open_offers_of_volunteer
-from apps.matching.selectors import haversine_km
-from apps.organisation.models import Place
+from apps.matching.selectors import home_distance_km
 from apps.organisation.selectors import hotline_for
 from apps.ratings.models import Rating
 from apps.ratings.selectors import rating_of
@@ -149,37 +148,11 @@ def may_act_as_requester_or_staff(*, user: User, request: ServiceRequest) -> boo
 
 # --- The volunteer's offer cards -------------------------------------------------------------
 
-# Two rough points closer than this are the same township's point, not a distance.
-SAME_POINT_KM = 0.05
-
-
-def _place_point(place: Place | None) -> tuple[float, float] | None:
-    if place is None or place.latitude is None or place.longitude is None:
-        return None
-    return float(place.latitude), float(place.longitude)
-
 
 def distance_from_home_km(*, volunteer: VolunteerProfile, request: ServiceRequest) -> float | None:
-    """How far the service is from the volunteer's home, as the matching queue measures it: the
-    home village's point, else the home township's; the request's map point, else its village's,
-    else its township's. None when a point is unknown, or when both are the same township's
-    rough point (the distance within a township is not known). Reads only rows already joined."""
-    home = _place_point(volunteer.home_village)
-    home_exact = home is not None
-    home = home or _place_point(volunteer.home_township)
-    if request.latitude is not None and request.longitude is not None:
-        service: tuple[float, float] | None = (float(request.latitude), float(request.longitude))
-        service_exact = True
-    else:
-        service = _place_point(request.village)
-        service_exact = service is not None
-        service = service or _place_point(request.township)
-    if home is None or service is None:
-        return None
-    km = haversine_km(home, service)
-    if km < SAME_POINT_KM and not (home_exact and service_exact):
-        return None
-    return km
+    """How far the service is from the volunteer's home (``apps.matching.selectors.home_distance_km``).
+    Reads only rows already joined."""
+    return home_distance_km(home_village=volunteer.home_village, home_township=volunteer.home_township, request=request)
 
 
 @dataclass(frozen=True)
