@@ -160,6 +160,7 @@ def _over_current(profile: VolunteerProfile, sent: Any) -> Any:
         "emergency_contact_name": profile.emergency_contact_name,
         "emergency_contact_phone": profile.emergency_contact_phone or "",
         "public_name_consent": profile.public_name_consent,
+        "share_phone_with_residents": profile.share_phone_with_residents,
     }
     if isinstance(sent, QueryDict):
         merged = sent.copy()

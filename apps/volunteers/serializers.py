@@ -167,6 +167,13 @@ class ApplicationInputSerializer(ServiceFieldsInput):
 class ProfileUpdateInput(ServiceFieldsInput):
     """What a volunteer may change (PATCH: any of these; the rest stays)."""
 
+    share_phone_with_residents = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Show my mobile to the residents I serve, so they can call me directly; "
+        "otherwise they call the station's hotline.",
+    )
+
 
 class ApplicationReasonInput(serializers.Serializer[Any]):
     reason = TextField(max_length=200, help_text="Why; kept with the step (and shown to the applicant on a rejection).")
@@ -263,6 +270,7 @@ class ApplicationOutput(_ProfileOutputBase):
             "emergency_contact_name",
             "emergency_contact_phone",
             "public_name_consent",
+            "share_phone_with_residents",
         ]
 
     @extend_schema_field(serializers.CharField(allow_null=True))

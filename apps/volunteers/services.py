@@ -142,7 +142,7 @@ class ProfileInput:
     emergency_contact_name: str = ""
     emergency_contact_phone: str = ""
     public_name_consent: bool = False
-    # None: left as it is (the API does not take it yet); the profile page always sends it.
+    # None: left as it is (registration does not ask it); the profile page and the API send it.
     share_phone_with_residents: bool | None = None
 
     @classmethod

@@ -52,6 +52,7 @@ OWN_KEYS = {
     "emergency_contact_name",
     "emergency_contact_phone",
     "public_name_consent",
+    "share_phone_with_residents",
 }
 
 

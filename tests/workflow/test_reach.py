@@ -246,7 +246,6 @@ def test_the_requesters_api_answer_carries_the_same_reach(client, api, cast, org
     opt_in(client, cast, org)
     offer = offer_depart(offer=reach.offer, volunteer=cast.volunteer, eta_minutes=25)
     assert offer.departed_at is not None
-    assert offer.departed_at is not None
     arrives = timezone.localtime(offer.departed_at + timedelta(minutes=25)).isoformat()
     body = client_api.get(f"/api/v1/requests/{reach.request.id}/").json()
     assert body["reach"] == {
@@ -292,3 +291,26 @@ def test_the_login_page_gives_the_centres_hotline(client, org):
     html = client.get("/login/").content.decode()
     line = f'<p class="hotline">不会用手机？请拨打服务热线 <a href="tel:{CENTRE_HOTLINE}">{CENTRE_HOTLINE}</a></p>'
     assert line in html
+
+
+def test_the_volunteer_opts_in_and_out_through_the_api_too(api, cast, org):
+    hotlines(org)
+    reach = accepted(cast, org)
+    volunteer_api, resident_api = api(cast.volunteer.user), api(cast.resident)
+
+    def calls() -> tuple[str, bool]:
+        (volunteer,) = resident_api.get(f"/api/v1/requests/{reach.request.id}/").json()["reach"]["volunteers"]
+        return volunteer["call_number"], volunteer["calls_volunteer"]
+
+    assert volunteer_api.get("/api/v1/volunteer/profile/").json()["share_phone_with_residents"] is False
+    response = volunteer_api.patch("/api/v1/volunteer/profile/", {"share_phone_with_residents": True}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["share_phone_with_residents"] is True
+    assert calls() == (cast.volunteer.user.phone, True)
+
+    # A change of something else leaves the consent as it is; only an explicit false takes it back.
+    response = volunteer_api.patch("/api/v1/volunteer/profile/", {"service_radius_km": 8}, format="json")
+    assert (response.status_code, response.json()["share_phone_with_residents"]) == (200, True)
+    response = volunteer_api.patch("/api/v1/volunteer/profile/", {"share_phone_with_residents": False}, format="json")
+    assert (response.status_code, response.json()["share_phone_with_residents"]) == (200, False)
+    assert calls() == (OFFICE_A_HOTLINE, False)
