@@ -1,19 +1,21 @@
 """Demo accounts and a little demo data, so every role can be tried at once. Idempotent."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from django.db import transaction
-from django.utils import translation
+from django.utils import timezone, translation
 from openpyxl import Workbook
 
 from apps.accounts.models import User
 from apps.accounts.phones import phone_digest
 from apps.demo.history import seed_history
+from apps.dispatch.services import dispatch_directed, offer_accept, offer_depart
 from apps.organisation.models import OrgNode, Place, ServiceCategory
 from apps.roster.columns import COLUMNS
 from apps.service_requests.models import ServiceRequest
-from apps.service_requests.services import RequestInput, request_submit
+from apps.service_requests.services import RequestInput, request_review, request_submit
 from apps.teams.models import MemberRole, Team, TeamKind
 from apps.teams.services import (
     membership_apply,
@@ -145,11 +147,78 @@ def seed_demo() -> list[DemoAccount]:
             township=taoyuan,
             villages=[taiping, dongzhuang],
         )
+        _seed_demo_work_in_hand(
+            resident=_user("13900000003", "赵大爷"),
+            staff=User.objects.get(phone_digest=phone_digest("13600000001")),
+            taiping=taiping,
+            dongzhuang=dongzhuang,
+            elderly=elderly,
+            convenience=convenience,
+        )
         accounts.append(
-            DemoAccount("群众 resident with history", "13900000003", "赵大爷", "桃园街道（过去六周的服务记录）")
+            DemoAccount(
+                "群众 resident with history",
+                "13900000003",
+                "赵大爷",
+                "桃园街道（过去六周的服务记录，一单待接，一单已接）",
+            )
         )
         accounts += _seed_demo_applications(taiping=taiping, dongzhuang=dongzhuang, convenience=convenience)
     return accounts
+
+
+# Work in hand today, so that a volunteer who signs in finds something to do: 张小明 has an
+# invitation open for a day (a window tomorrow morning), and 陈志强 has set off to another
+# request, which 赵大爷 sees with its 联系服务人员 card.
+DEMO_OFFER_TITLE = "帮忙去药店买降压药送到家"
+DEMO_TASK_TITLE = "帮忙把冬储白菜搬进屋"
+
+
+def _seed_demo_work_in_hand(
+    *,
+    resident: User,
+    staff: User,
+    taiping: Place,
+    dongzhuang: Place,
+    elderly: ServiceCategory,
+    convenience: ServiceCategory,
+) -> None:
+    if ServiceRequest.objects.filter(requester=resident, title__in=[DEMO_OFFER_TITLE, DEMO_TASK_TITLE]).exists():
+        return
+    tomorrow = timezone.localtime() + timedelta(days=1)
+    start = tomorrow.replace(hour=9, minute=0, second=0, microsecond=0)
+    work = [
+        (DEMO_OFFER_TITLE, elderly, taiping, "太平庄村西街3号", "13700000001", (start, start + timedelta(hours=2))),
+        (DEMO_TASK_TITLE, convenience, dongzhuang, "东庄头村南街8号", "13700000003", (None, None)),
+    ]
+    for title, category, village, address, volunteer_phone, (window_start, window_end) in work:
+        request = request_submit(
+            data=RequestInput(
+                category=category,
+                title=title,
+                description="示例数据：今天待办的服务。",
+                village=village,
+                address=address,
+                contact_name=resident.name,
+                contact_phone="13900000003",
+                urgency="normal",
+                window_start=window_start,
+                window_end=window_end,
+            ),
+            requester=resident,
+            entered_by=resident,
+        )
+        request_review(request=request, actor=staff, accept=True)
+        volunteer = VolunteerProfile.objects.get(user__phone_digest=phone_digest(volunteer_phone))
+        (offer,) = dispatch_directed(
+            request=ServiceRequest.objects.get(id=request.id),
+            actor=staff,
+            volunteers=[volunteer],
+            expires_in_minutes=24 * 60,
+        )
+        if title == DEMO_TASK_TITLE:
+            offer = offer_accept(offer=offer, volunteer=volunteer)
+            offer_depart(offer=offer, volunteer=volunteer, eta_minutes=20)
 
 
 def _id_number(first17: str) -> str:

@@ -1,12 +1,13 @@
 """The demo has something to review and something to import: two sign-ups (one waiting, one sent
-back with its reason) and a sample roster whose two wrong rows show the error workbook."""
+back with its reason) and a sample roster whose two wrong rows show the error workbook; six weeks
+of past work; and work in hand today, an invitation open and a volunteer on the way."""
 
 import pytest
 from django.core.management import call_command
 
 from apps.accounts.models import User
 from apps.accounts.phones import phone_digest
-from apps.demo.services import seed_demo, write_sample_roster
+from apps.demo.services import DEMO_OFFER_TITLE, DEMO_TASK_TITLE, seed_demo, write_sample_roster
 from apps.organisation.models import Place
 from apps.roster.models import ImportRowError
 from apps.roster.services import import_job_create, roster_import_run
@@ -66,7 +67,7 @@ def test_the_demo_has_six_weeks_of_work_for_the_dashboard_and_seeding_twice_adds
     seed_demo()
     seed_demo()
     resident = User.objects.get(phone_digest=phone_digest("13900000003"))
-    requests = ServiceRequest.objects.filter(requester=resident)
+    requests = ServiceRequest.objects.filter(requester=resident).exclude(title__in=[DEMO_OFFER_TITLE, DEMO_TASK_TITLE])
     assert requests.count() == 48
     facts = RequestFact.objects.filter(request_id__in=requests.values("id"))
     assert facts.count() == 48
@@ -80,3 +81,35 @@ def test_the_demo_has_six_weeks_of_work_for_the_dashboard_and_seeding_twice_adds
         assert fact.hours > 0
     assert facts.filter(status=Status.REJECTED).exists() and facts.filter(status=Status.CANCELLED).exists()
     assert facts.filter(score__lte=2).exists()  # a low rating, and so a follow-up case to show
+
+
+def test_a_volunteer_of_the_demo_finds_an_invitation_and_a_resident_a_volunteer_on_the_way(places) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.dispatch.models import Offer
+
+    seed_demo()
+    seed_demo()
+    resident = User.objects.get(phone_digest=phone_digest("13900000003"))
+    (invitation,) = Offer.objects.filter(request__requester=resident, request__title=DEMO_OFFER_TITLE)
+    assert (invitation.volunteer.user.name, invitation.status, invitation.request.status) == (
+        "张小明",
+        "offered",
+        "offered",
+    )
+    assert invitation.expires_at - timezone.now() > timedelta(hours=23)
+    start = invitation.request.window_start
+    assert start is not None
+    assert (timezone.localtime(start).date(), timezone.localtime(start).hour) == (
+        timezone.localdate() + timedelta(days=1),
+        9,
+    )
+    (task,) = Offer.objects.filter(request__requester=resident, request__title=DEMO_TASK_TITLE)
+    assert (task.volunteer.user.name, task.status, task.eta_minutes, task.request.status) == (
+        "陈志强",
+        "on_the_way",
+        20,
+        "accepted",
+    )
