@@ -92,6 +92,7 @@ def open_tasks(request: AuthenticatedHttpRequest) -> HttpResponse:
         "matching/volunteer/open_tasks.html",
         {
             "tasks": _distances_from_home(volunteer, tasks) if tasks else [],
+            "home_village_id": volunteer.home_village_id,
             "can_take": volunteer.can_receive_offers,
             "leads_a_team": is_team_leader(user=request.user),
         },

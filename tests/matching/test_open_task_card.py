@@ -43,18 +43,18 @@ def test_open_task_card_without_points_or_window(db, cast, org):
     html = client.get("/v/open-tasks/").content.decode()
     assert _card(html, request.id)[2:] == [
         "时间：尽快",
-        "地点：桃园街道 · 太平庄村",
+        "地点：桃园街道 · 太平庄村 · 就在您家所在的村",  # the volunteer's home village: no distance needed
         "人数：需要1人 · 已有0人接单 · 还差1人",
     ]
 
 
 def test_open_task_distance_reads_the_map_point_and_falls_back_to_the_home_township(db, cast, org):
-    request = open_broadcast(cast, org, needed=1)
-    # The resident's map point is the service village's; the volunteer's village has no point,
-    # their township's is the home point: 1.98 km.
+    request = open_broadcast(cast, org, needed=1, village=org["village_a2"])
+    # The resident's map point is exact; neither village has a point, so the volunteer's
+    # township's is the home point: 1.98 km.
     ServiceRequest.objects.filter(id=request.id).update(latitude=SERVICE_POINT[0], longitude=SERVICE_POINT[1])
     Place.objects.filter(id=org["township_a"].id).update(latitude="39.490000", longitude="115.975000")
     client = Client()
     client.force_login(cast.volunteer.user)
     html = client.get("/v/open-tasks/").content.decode()
-    assert _card(html, request.id)[3] == "地点：桃园街道 · 太平庄村 · 约 2.0 公里"
+    assert _card(html, request.id)[3] == "地点：桃园街道 · 东庄头村 · 约 2.0 公里"

@@ -16,6 +16,7 @@ from apps.dispatch.models import Offer
 from apps.dispatch.services import dispatch_directed, offer_accept, offer_check_in, offer_complete
 from apps.organisation.models import Place
 from apps.service_requests.models import ServiceRequest
+from apps.volunteers.models import VolunteerProfile
 from apps.workflow.selectors import distance_from_home_km
 from tests.workflow.offer_card_world import SHANGHAI, card_request, offered_card, place_points
 
@@ -232,3 +233,13 @@ def test_completed_tasks_show_hours_to_the_half_hour(client, cast, org, minutes_
     day = timezone.localdate().isoformat()
     assert f'<li class="card">帮忙搬运过冬的白菜 · {shown} · {day}</li>' in done
     assert "0.0" not in done
+
+
+def test_an_offer_in_the_volunteers_own_village_says_so_rather_than_a_distance(client, cast, org):
+    place_points(org)
+    offer = offered_card(cast, org)
+    VolunteerProfile.objects.filter(id=cast.volunteer.id).update(home_village=offer.request.village)
+    client.force_login(cast.volunteer.user)
+    card = _text(_card(client.get("/v/offers/").content.decode(), offer.id))
+    assert "地点：桃园街道 · 东庄头村 · 就在您家所在的村 人数：" in card
+    assert "公里" not in card
