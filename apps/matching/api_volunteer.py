@@ -29,6 +29,7 @@ from apps.organisation.serializers import CategoryRef, PlaceRef
 from apps.service_requests.models import ServiceRequest, Status, Urgency
 from apps.service_requests.serializers import LabelField
 from apps.teams.selectors import is_team_leader
+from apps.teams.serializers import TeamRef
 from apps.volunteers.models import VolunteerProfile
 
 from .api_staff import CandidateOutput
@@ -135,11 +136,6 @@ class OpenTaskTakeView(AuthenticatedAPIView):
 # --- 服务队派单 -----------------------------------------------------------------------------------
 
 
-class TeamRef(serializers.Serializer[Any]):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-
-
 class AssignmentOutput(serializers.Serializer[Any]):
     """A member the leader assigned and how they answered (masked name)."""
 
@@ -195,7 +191,7 @@ class AssignInput(serializers.Serializer[Any]):
         return value
 
 
-class DeclineInput(serializers.Serializer[Any]):
+class TeamTaskDeclineInput(serializers.Serializer[Any]):
     reason = TextField(max_length=200, help_text=gettext_lazy("无法承接的原因（工作人员会看到）"))
 
 
@@ -232,7 +228,7 @@ class TeamTaskAssignView(AuthenticatedAPIView):
 
 class TeamTaskDeclineView(AuthenticatedAPIView):
     @extend_schema(
-        request=DeclineInput,
+        request=TeamTaskDeclineInput,
         responses={204: None},
         examples=[OpenApiExample("无法承接", request_only=True, value={"reason": "本周队员都在外培训"})],
     )
@@ -242,7 +238,7 @@ class TeamTaskDeclineView(AuthenticatedAPIView):
         already made stay; members who accepted keep their places."""
         _leader(self.user)
         request_obj = team_task_for(user=self.user, request_id=_id(pk))
-        data = DeclineInput(data=request.data)
+        data = TeamTaskDeclineInput(data=request.data)
         data.is_valid(raise_exception=True)
         team_decline(request=request_obj, leader=self.user, reason=data.validated_data["reason"])
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -46,6 +46,8 @@ SPECTACULAR_SETTINGS = {
         "OrgNodeKindEnum": "apps.organisation.models.OrgNode.Kind",
         "PlaceKindEnum": "apps.organisation.models.Place.Kind",
         "VolunteerApplicationStatusEnum": "apps.volunteers.models.ApplicationStatus",
+        "FollowUpStatusEnum": "apps.ratings.models.FollowUpStatus",
+        "MembershipStatusEnum": "apps.teams.models.MembershipStatus",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
