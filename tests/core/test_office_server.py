@@ -41,7 +41,7 @@ def test_an_unknown_url_gets_the_house_404_page(client, settings):
     html = response.content.decode()
     assert "<h1>页面不存在</h1>" in html
     assert '<a class="button primary" href="/">返回首页</a>' in html
-    assert '<a class="brand" href="/">涿州i志愿</a>' in html  # the site's header: it is the house page
+    assert '<span class="brand-name">涿州i志愿</span></a>' in html  # the site's header: it is the house page
     assert DEBUG_LISTING not in html
     assert "Page not found" not in html
 
