@@ -110,6 +110,13 @@ _ELDER_MEASURE = """([minFont, minLine, minTarget]) => {
       found.push(`target ${Math.round(r.width)}×${Math.round(r.height)}: ${name(el)}`);
     }
   }
+  // A button's words keep clear of its border (a link made to look like a button too).
+  for (const el of document.querySelectorAll('a.button, button:not(.link), summary.button')) {
+    if (!shown(el)) continue;
+    const cs = getComputedStyle(el);
+    const padding = Math.min(parseFloat(cs.paddingLeft), parseFloat(cs.paddingRight));
+    if (padding < 8) found.push(`padding ${padding}px: ${name(el)}`);
+  }
   return found;
 }"""
 
@@ -117,5 +124,6 @@ _ELDER_MEASURE = """([minFont, minLine, minTarget]) => {
 def elder_offenders(page: Page) -> list[str]:
     """What on the page breaks the 长辈版 numbers, one line each: text under 18 px, a line
     height under 1.3, a visible link, button, field or disclosure (or a radio's or checkbox's
-    label, its hit area) under 60 × 60 px. An empty list is a pass."""
+    label, its hit area) under 60 × 60 px, a button whose words touch its border (side padding
+    under 8 px). An empty list is a pass."""
     return page.evaluate(_ELDER_MEASURE, [ELDER_MIN_FONT_PX, ELDER_MIN_LINE_HEIGHT, ELDER_MIN_TARGET_PX])
