@@ -24,6 +24,34 @@ def _log_in(page: Page, base: str, phone: str) -> None:
     expect(page).to_have_url(f"{base}/r/requests/")
 
 
+def test_in_english_too_the_rating_fits_one_screen_in_elder_mode(live_server, browser, cast, org) -> None:
+    request = _completed_request(cast, org)
+    base = live_server.url
+    context, page = new_page(browser, PHONE)
+    context.add_cookies(
+        [
+            {"name": "elder_mode", "value": "1", "url": base},
+            {"name": "django_language", "value": "en", "url": base},
+        ]
+    )
+    page.goto(f"{base}/login/")
+    page.locator("#id_username").fill(cast.resident.phone)
+    page.locator("#id_password").fill(PASSWORD)
+    page.locator("main button[type=submit]").first.click()
+    page.goto(f"{base}/r/requests/{request.id}/rate/")
+    expect(page.locator("h1")).to_contain_text("How was this service?")
+    height = PHONE["viewport"]["height"]
+    for locator in (
+        page.locator("#rate fieldset label, #rate summary"),
+        page.get_by_role("button", name="Submit rating"),
+    ):
+        for i in range(locator.count()):
+            box = locator.nth(i).bounding_box()
+            assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= height, (i, box)
+    assert elder_offenders(page) == []
+    context.close()
+
+
 def test_the_resident_rates_from_the_list_in_one_tap_and_the_rating_fits_one_screen(
     live_server, browser, cast, org
 ) -> None:
